@@ -1,0 +1,174 @@
+"""The dealership's complaint desk: application factory and command line.
+
+    flask --app app init-db       create tables, departments and the first admin
+    flask --app app create-user   add a user from the shell
+    flask --app app seed-demo     fill a demo dealership
+    flask --app app backup        copy the SQLite database while it runs
+"""
+import os
+import secrets
+
+from flask import Flask, has_request_context, redirect, request, session, url_for
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
+
+import accounts
+import catalog
+from models import User, db, init_db
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+
+
+def default_config(instance_path):
+    env = os.environ.get
+    return {
+        "DATABASE_URL": env("DATABASE_URL", "sqlite:///" + os.path.join(instance_path, "complaints.db")),
+        "TIMEZONE": env("DEALERSHIP_TZ", "Asia/Shanghai"),
+        "DEALERSHIP_NAME": env("DEALERSHIP_NAME", ""),
+        "PAGE_SIZE": 50,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "") == "1",
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_TRANSLATION_DIRECTORIES": os.path.join(HERE, "translations"),
+        "WTF_CSRF_TIME_LIMIT": None,  # a form left open all shift still saves
+    }
+
+
+def create_app(config=None):
+    app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or os.path.join(HERE, "instance"))
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(default_config(app.instance_path))
+    app.config.update(config or {})
+    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or _secret_key(app.instance_path)
+    if app.config.get("ARGON2_TIME_COST"):
+        accounts.configure_hasher(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"],
+                                  app.config.get("ARGON2_PARALLELISM", 1))
+
+    init_db(app.config["DATABASE_URL"])
+    CSRFProtect(app)
+    Htmx(app)
+    Babel(app, locale_selector=_select_locale)
+    _setup_login(app)
+    _register_views(app)
+    _setup_requests(app)
+    _setup_templates(app)
+    _register_commands(app)
+    return app
+
+
+def _secret_key(instance_path):
+    """SECRET_KEY from the environment, else one made once and kept in instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = os.path.join(instance_path, "secret_key")
+    if not os.path.exists(path):
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(secrets.token_hex(32))
+    with open(path) as f:
+        return f.read().strip()
+
+
+def _select_locale():
+    if not has_request_context():
+        return "zh_CN"  # command line and tasks: the dealership's language
+    if current_user and current_user.is_authenticated:
+        return current_user.language
+    return session.get("lang", "zh_CN")
+
+
+def _setup_login(app):
+    login = LoginManager(app)
+    login.login_view = "auth.login"
+    login.login_message = None
+
+    @login.user_loader
+    def load_user(token):
+        return User.get_or_none((User.login_token == token) & User.active)
+
+
+def _register_views(app):
+    from views import actions, admin, auth, complaints, inbox
+    for module in (auth, inbox, complaints, actions, admin):
+        app.register_blueprint(module.bp)
+
+    @app.get("/")
+    def home():
+        return redirect(url_for("inbox.index"))
+
+    from flask import render_template
+    from flask_babel import gettext as _
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return render_template("errors.html", title=_("Not found"),
+                               message=_("There is nothing here, or it is not yours to see.")), 404
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return render_template("errors.html", title=_("Not allowed"),
+                               message=_("Your role does not allow this.")), 403
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return render_template("errors.html", title=_("Request refused"),
+                               message=_("The form was out of date or incomplete. Go back, reload and try again.")), 400
+
+
+def _setup_requests(app):
+    @app.before_request
+    def open_db():
+        if request.endpoint != "static":
+            db.connect(reuse_if_open=True)
+        if "lang" in request.args and request.args["lang"] in dict(catalog.LANGUAGES):
+            session["lang"] = request.args["lang"]
+
+    @app.teardown_request
+    def close_db(exc):
+        if not db.is_closed():
+            db.close()
+
+    @app.after_request
+    def security_headers(response):
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.vary.add("HX-Request")
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"  # customer data stays off disk caches
+        return response
+
+
+def _setup_templates(app):
+    from permissions import can, can_administer
+    from views import to_local
+
+    @app.template_filter("local")
+    def local(value, fmt="%Y-%m-%d %H:%M"):
+        return to_local(value).strftime(fmt) if value else ""
+
+    from flask_babel import get_locale
+
+    from workflow import ACTION_LABELS
+
+    app.jinja_env.globals.update(
+        label=catalog.label, show_value=catalog.show_value, can=can,
+        can_administer=can_administer, languages=catalog.LANGUAGES,
+        field_labels=catalog.FIELD_LABELS, event_labels=catalog.EVENT_LABELS,
+        action_labels=ACTION_LABELS, current_locale=lambda: str(get_locale()))
+
+
+def _register_commands(app):
+    import commands
+    for command in commands.ALL:
+        app.cli.add_command(command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    create_app().run()

@@ -1,0 +1,242 @@
+"""The dealership's vocabulary (DOMAIN.md §2-§4, §8, §12): codes stored in the
+database and their labels, translated when shown.
+
+Labels are lazy strings, so this module needs no request to import.
+"""
+from flask_babel import lazy_gettext as _l
+
+ROLES = [
+    ("front_line", _l("Front-line staff")),
+    ("callback_clerk", _l("Callback clerk")),
+    ("care_manager", _l("Customer-care manager")),
+    ("department_manager", _l("Department manager")),
+    ("general_manager", _l("General manager")),
+    ("admin", _l("Administrator")),
+]
+
+# Departments every dealership has; the administrator may add more.
+BUILT_IN_DEPARTMENTS = [
+    ("sales", _l("Sales")),
+    ("after_sales", _l("After-sales")),
+    ("value_added", _l("Value-added business")),
+]
+BUILT_IN_CODES = {code for code, _label in BUILT_IN_DEPARTMENTS}
+
+CHANNELS = [
+    ("phone", _l("Phone")),
+    ("walk_in", _l("Walk-in")),
+    ("letter", _l("Letter")),
+    ("fax", _l("Fax")),
+    ("email", _l("E-mail")),
+    ("chat", _l("Online chat")),
+    ("social", _l("Social media")),
+    ("manufacturer", _l("Manufacturer hotline / CRM")),
+    ("callback", _l("Proactive callback")),
+    ("staff_report", _l("Reported by staff")),
+]
+
+BUSINESS_LINES = [
+    ("sales", _l("Sales")),
+    ("after_sales", _l("After-sales")),
+]
+
+# category code, label, department code it is routed to (None: the
+# customer-care manager triages it).
+CATEGORY_ROUTING = [
+    ("sales_service", _l("Sales service quality"), "sales"),
+    ("staff_attitude", _l("Staff attitude"), "sales"),
+    ("sales_promise", _l("Promises made during the sale"), "sales"),
+    ("price", _l("Price"), "sales"),
+    ("paperwork", _l("Paperwork and procedures"), "sales"),
+    ("disclosure", _l("Information / contract disclosure"), "sales"),
+    ("new_car_delivery", _l("New-car resources and delivery"), "sales"),
+    ("product_quality", _l("New-car product quality"), "after_sales"),
+    ("after_sales_service", _l("After-sales service"), "after_sales"),
+    ("repair_quality", _l("Repair quality"), "after_sales"),
+    ("parts_supply", _l("Parts supply"), "after_sales"),
+    ("value_added", _l("Value-added products and services"), "value_added"),
+    ("other", _l("Other"), None),
+]
+CATEGORIES = [(code, label) for code, label, _dept in CATEGORY_ROUTING]
+ROUTED_TO = {code: dept for code, _label, dept in CATEGORY_ROUTING}
+
+DEMANDS = [
+    ("return_car", _l("Return the car")),
+    ("exchange_car", _l("Exchange the car")),
+    ("price_reduction", _l("Price reduction")),
+    ("free_repair", _l("Free repair")),
+    ("compensation", _l("Compensation")),
+    ("reduce_order", _l("Reduce the order")),
+    ("cancel_order", _l("Cancel the order")),
+    ("technical_improvement", _l("Technical improvement")),
+    ("quality_improvement", _l("Quality improvement")),
+    ("apology", _l("Apology / explanation")),
+    ("other", _l("Other")),
+]
+
+SEVERITIES = [
+    ("general", _l("General")),
+    ("intermediate", _l("Intermediate")),
+    ("major", _l("Major")),
+    ("irrational", _l("Irrational")),
+]
+
+# Any of these makes a complaint major (DOMAIN.md §4).
+MAJOR_FACTS = [
+    ("fire", _l("Fire")),
+    ("engine_gearbox", _l("Demands a new engine or gearbox")),
+    ("return_exchange", _l("Demands to return or exchange the car")),
+    ("media_court", _l("Media, consumer association or court (gone or threatened)")),
+]
+
+CUSTOMER_TYPES = [
+    ("impatient", _l("Impatient")),
+    ("pernickety", _l("Pernickety")),
+    ("dogmatic", _l("Dogmatic")),
+    ("talkative", _l("Talkative")),
+    ("show_off", _l("Show-off")),
+    ("superior", _l("Superior")),
+    ("suspicious", _l("Suspicious")),
+    ("grumbling", _l("Grumbling")),
+    ("fault_finding", _l("Fault-finding")),
+    ("rude", _l("Rude")),
+    ("eloquent", _l("Eloquent")),
+    ("nervous", _l("Nervous")),
+]
+
+STATUSES = [
+    ("registered", _l("Awaiting contact")),
+    ("in_progress", _l("In progress")),
+    ("awaiting_callback", _l("Awaiting callback")),
+    ("closed", _l("Closed")),
+]
+
+CAUSE_CLASSES = [
+    ("product_quality", _l("Product quality")),
+    ("after_sales_service", _l("After-sales service")),
+    ("sales_process", _l("Sales staff attitude or service process")),
+    ("paperwork", _l("Paperwork")),
+    ("sales_promise", _l("Promises during the sale")),
+    ("misunderstanding", _l("Customer misunderstanding or misuse")),
+    ("pdi_missed", _l("Defect missed at pre-delivery inspection")),
+    ("other", _l("Other")),
+]
+
+COMPENSATION_TYPES = [
+    ("none", _l("None")),
+    ("free_repair", _l("Free repair")),
+    ("free_labour", _l("Labour-free repair")),
+    ("free_parts", _l("Free parts / replaced assembly")),
+    ("extended_warranty", _l("Extended warranty")),
+    ("cash", _l("Cash compensation")),
+    ("gifted_service", _l("Gifted parts or maintenance")),
+    ("on_site_service", _l("On-site service")),
+    ("other", _l("Other")),
+]
+
+CONTACT_METHODS = [
+    ("phone", _l("Phone")),
+    ("visit", _l("Visit")),
+    ("message", _l("Message")),
+]
+
+ACCEPTANCE = [
+    ("pending", _l("Not answered yet")),
+    ("accepted", _l("Accepted")),
+    ("rejected", _l("Rejected")),
+]
+
+RECOURSE = [
+    ("manufacturer_hotline", _l("The manufacturer's hotline")),
+    ("consumer_12315", _l("Consumer association (12315)")),
+]
+
+CALLBACK_OUTCOMES = [
+    ("satisfied", _l("Satisfied")),
+    ("unhappy", _l("Still unhappy")),
+]
+
+LANGUAGES = [
+    ("zh_CN", "简体中文"),
+    ("en", "English"),
+]
+
+ALL = {
+    "role": ROLES, "channel": CHANNELS, "business_line": BUSINESS_LINES,
+    "category": CATEGORIES, "demand": DEMANDS, "severity": SEVERITIES,
+    "major_fact": MAJOR_FACTS, "customer_type": CUSTOMER_TYPES, "status": STATUSES,
+    "cause_class": CAUSE_CLASSES, "compensation_type": COMPENSATION_TYPES,
+    "contact_method": CONTACT_METHODS, "acceptance": ACCEPTANCE, "recourse": RECOURSE,
+    "callback_outcome": CALLBACK_OUTCOMES, "department": BUILT_IN_DEPARTMENTS,
+}
+_LABELS = {kind: dict(pairs) for kind, pairs in ALL.items()}
+
+
+def label(kind, code):
+    """The translated label of a code, or the code itself when unknown."""
+    if not code:
+        return ""
+    return _LABELS[kind].get(code, code)
+
+
+def codes(kind):
+    return [code for code, _label in ALL[kind]]
+
+
+# The complaint's fields as the timeline names them.
+FIELD_LABELS = {
+    "received_at": _l("Received at"), "channel": _l("Channel"),
+    "external_ref": _l("Manufacturer ticket no."), "business_line": _l("Business line"),
+    "customer_name": _l("Customer name"), "customer_phone": _l("Phone"),
+    "customer_type": _l("Customer type"), "vehicle_model": _l("Vehicle model"),
+    "vin": _l("VIN"), "plate": _l("Plate"), "delivery_date": _l("Delivery date"),
+    "category": _l("Category"), "demand": _l("Demand"), "severity": _l("Severity"),
+    "major_facts": _l("Major facts"), "description": _l("Description in the customer's words"),
+    "person_involved": _l("Person involved"), "department": _l("Department"),
+    "handler": _l("Handler"), "status": _l("Status"), "unfounded": _l("Unfounded"),
+    "verified_facts": _l("Verified facts"), "cause_class": _l("Cause classification"),
+    "cause": _l("Cause"), "handling_method": _l("Handling method"),
+    "solution": _l("Solution offered to the customer"), "acceptance": _l("Customer's answer"),
+    "confirmed_in_writing": _l("Confirmed by the customer in writing"),
+    "recourse_told": _l("Recourse the customer was told of"),
+    "compensation_type": _l("Compensation"), "compensation_cost": _l("Compensation cost (yuan)"),
+    "result": _l("Result"), "root_cause": _l("Root cause"), "improvement": _l("Improvement measures"),
+    "unfounded_explanation": _l("Explanation given to the customer"), "close_reason": _l("Reason"),
+}
+_CODED = {
+    "channel": "channel", "business_line": "business_line", "category": "category",
+    "demand": "demand", "severity": "severity", "customer_type": "customer_type",
+    "status": "status", "cause_class": "cause_class", "acceptance": "acceptance",
+    "compensation_type": "compensation_type", "department": "department",
+    "major_facts": "major_fact", "recourse_told": "recourse",
+}
+_LISTS = {"major_facts", "recourse_told"}
+
+
+def show_value(field, value):
+    """A stored value as staff read it: codes as labels, lists joined, yes/no."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return _l("Yes") if value else _l("No")
+    if field in _LISTS:
+        items = value.split(",") if isinstance(value, str) else value
+        return ", ".join(str(label(_CODED[field], item)) for item in items if item)
+    if field in _CODED:
+        return label(_CODED[field], value)
+    return value
+
+EVENT_LABELS = {
+    "registered": _l("Registered"),
+    "contact": _l("Contact with the customer"),
+    "note": _l("Internal note"),
+    "assign": _l("Assigned"),
+    "edit": _l("Registration edited"),
+    "findings": _l("Findings recorded"),
+    "solution": _l("Solution recorded"),
+    "resolve": _l("Resolved"),
+    "unfounded": _l("Marked unfounded"),
+    "callback": _l("Closing callback"),
+    "close": _l("Closed"),
+    "reopen": _l("Reopened"),
+}

@@ -1,0 +1,88 @@
+"""The app's command line (`flask --app app …`)."""
+import os
+import sqlite3
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+import accounts
+import catalog
+from models import Department, User, db, refresh_statistics, utcnow
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command():
+    """Create tables and departments; create the first admin if there is no user."""
+    with db.connection_context():
+        accounts.ensure_departments()
+        password = accounts.ensure_admin(os.environ.get("ADMIN_PASSWORD"))
+        refresh_statistics()
+    click.echo("Database ready.")
+    if password and not os.environ.get("ADMIN_PASSWORD"):
+        click.echo("")
+        click.echo("  First administrator created. It is shown only this once:")
+        click.echo("    user name: admin")
+        click.echo(f"    password:  {password}")
+        click.echo("")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="Full name shown in the app.")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(catalog.codes("role")), help="Repeat for several roles.")
+@click.option("--department", default="", help="Department code, e.g. after_sales.")
+@click.option("--password", default="", help="Leave out to generate one.")
+@with_appcontext
+def create_user_command(username, display_name, roles, department, password):
+    """Add a user."""
+    with db.connection_context():
+        if User.get_or_none(User.username == username):
+            raise click.ClickException(f"user {username!r} exists already")
+        dept = Department.get_or_none(Department.code == department) if department else None
+        if department and dept is None:
+            raise click.ClickException(f"no department with code {department!r}")
+        generated = password or accounts.generate_password()
+        accounts.create_user(username, display_name, list(roles), generated, department=dept)
+    click.echo(f"User {username} created." + ("" if password else f" Password: {generated}"))
+
+
+@click.command("seed-demo")
+@click.option("--complaints", default=200, help="How many complaints to make.")
+@with_appcontext
+def seed_demo_command(complaints):
+    """Fill a realistic demo dealership (users of every role, complaints in every state)."""
+    import demo
+    with db.connection_context():
+        accounts.ensure_departments()
+        made = demo.seed(complaints, utcnow(), current_app.config["TIMEZONE"])
+    click.echo(f"Demo dealership ready: {made} complaints. Every demo user's password is "
+               f"{demo.PASSWORD!r}; user names: {', '.join(demo.USERNAMES)}.")
+
+
+@click.command("backup")
+@click.argument("destination", required=False)
+@with_appcontext
+def backup_command(destination):
+    """Copy the SQLite database safely while the app runs."""
+    click.echo(f"Backed up to {backup(destination)}")
+
+
+def backup(destination=None):
+    """Online backup of the SQLite database into instance/backups/."""
+    folder = os.path.join(current_app.instance_path, "backups")
+    os.makedirs(folder, exist_ok=True)
+    destination = destination or os.path.join(
+        folder, "complaints-" + utcnow().strftime("%Y%m%d-%H%M%S") + ".db")
+    with db.connection_context():
+        target = sqlite3.connect(destination)
+        try:
+            db.connection().backup(target)
+        finally:
+            target.close()
+    return destination
+
+
+ALL = [init_db_command, create_user_command, seed_demo_command, backup_command]

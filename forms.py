@@ -1,0 +1,253 @@
+"""One WTForms class per form. Forms check shape and format; rules that depend on
+the complaint's state live in workflow.py."""
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    Form,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+import catalog
+import validators as fmt
+from models import Department, User
+
+BLANK = ("", _l("— choose —"))
+_FIVE_MINUTES = timedelta(minutes=5)  # a clock a little ahead is no error
+TEXT = 2000   # the longest a handling-form text may be
+LONG = 5000   # the customer's own words may run longer
+
+
+def options(pairs):
+    """(code, label) pairs as WTForms select choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _strip(value):
+    # A field missing from the post is "" like an empty one, never NULL.
+    return value.strip() if isinstance(value, str) else ("" if value is None else value)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def text(label, required=False, size=TEXT, area=True, **kw):
+    # No Optional() on optional text: it would stop form-level checks on empty fields.
+    checks = [DataRequired(), Length(max=size)] if required else [Length(max=size)]
+    field = TextAreaField if area else StringField
+    return field(label, validators=checks, filters=[_strip], **kw)
+
+
+def choice(label, kind, required=True, blank=True):
+    choices = ([BLANK] if blank else []) + list(catalog.ALL[kind])
+    return SelectField(label, choices=options(choices),
+                       validators=[InputRequired() if required else Optional()])
+
+
+def user_choices(blank_label):
+    return options([("", blank_label)] + [(str(u.id), u.display_name) for u in User.active_staff()])
+
+
+def department_choices(blank_label):
+    return options([("", blank_label)] + [(str(d.id), d.label) for d in Department.listed()])
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=40)],
+                           filters=[_strip])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class ComplaintForm(FlaskForm):
+    channel = choice(_l("Channel"), "channel")
+    external_ref = text(_l("Manufacturer ticket no."), size=60, area=False)
+    business_line = RadioField(_l("Business line"), choices=options(catalog.BUSINESS_LINES),
+                               validators=[InputRequired()])
+    received_at = DateTimeLocalField(_l("Received at"), format="%Y-%m-%dT%H:%M",
+                                     validators=[Optional()])
+    customer_name = text(_l("Customer name"), required=True, size=60, area=False)
+    customer_phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=20), fmt.phone],
+                                 filters=[fmt.normalize_phone])
+    customer_type = choice(_l("Customer type"), "customer_type", required=False)
+    vehicle_model = text(_l("Vehicle model"), size=60, area=False)
+    vin = StringField(_l("VIN"), validators=[Optional(), Length(max=40), fmt.vin],
+                      filters=[fmt.normalize_vin])
+    plate = StringField(_l("Plate"), validators=[Optional(), Length(max=20), fmt.plate],
+                        filters=[fmt.normalize_plate])
+    delivery_date = DateField(_l("Delivery date"), validators=[Optional()])
+    category = choice(_l("Category"), "category")
+    demand = choice(_l("Demand"), "demand")
+    severity = choice(_l("Severity"), "severity", blank=False)
+    major_facts = MultiCheckboxField(_l("Major facts"), choices=options(catalog.MAJOR_FACTS))
+    description = text(_l("Description in the customer's words"), required=True, size=LONG)
+    person_involved = SelectField(_l("Person involved"), validators=[Optional()])
+    version = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.person_involved.choices = user_choices(_l("— nobody named —"))
+
+    def validate_external_ref(self, field):
+        if self.channel.data == "manufacturer" and not field.data:
+            raise ValidationError(_l("A complaint from the manufacturer needs its ticket number."))
+
+    def validate_received_at(self, field):
+        if field.data and field.data > self.local_now + _FIVE_MINUTES:
+            raise ValidationError(_l("The time received cannot be in the future."))
+
+    def validate_delivery_date(self, field):
+        if field.data and field.data > self.local_now.date():
+            raise ValidationError(_l("The delivery date cannot be in the future."))
+
+    local_now = None  # set by the view, in the dealership's time zone
+
+
+class FindingsForm(FlaskForm):
+    verified_facts = text(_l("Verified facts"))
+    cause_class = choice(_l("Cause classification"), "cause_class")
+    cause = text(_l("Cause"), required=True)
+    handling_method = text(_l("Handling method"), required=True)
+    root_cause = text(_l("Root cause"))
+    improvement = text(_l("Improvement measures"))
+    version = HiddenField()
+
+
+class SolutionForm(FlaskForm):
+    solution = text(_l("Solution offered to the customer"), required=True)
+    acceptance = RadioField(_l("Customer's answer"), choices=options(catalog.ACCEPTANCE),
+                            default="pending", validators=[InputRequired()])
+    confirmed_in_writing = BooleanField(_l("Confirmed by the customer in writing"))
+    recourse_told = MultiCheckboxField(_l("If rejected: recourse the customer was told of"),
+                                       choices=options(catalog.RECOURSE))
+    compensation_type = choice(_l("Compensation"), "compensation_type")
+    compensation_cost = DecimalField(_l("Compensation cost (yuan)"), places=2,
+                                     validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+    version = HiddenField()
+
+    def validate_recourse_told(self, field):
+        if self.acceptance.data == "rejected" and not field.data:
+            raise ValidationError(_l("Tick where the customer was told they can turn."))
+
+    def validate_confirmed_in_writing(self, field):
+        if field.data and self.acceptance.data != "accepted":
+            raise ValidationError(_l("Only an accepted solution can be confirmed in writing."))
+
+
+class ContactForm(FlaskForm):
+    method = choice(_l("How"), "contact_method", blank=False)
+    summary = text(_l("What was said"), required=True)
+    version = HiddenField()
+
+
+class NoteForm(FlaskForm):
+    text = text(_l("Note"), required=True)
+    version = HiddenField()
+
+
+class AssignForm(FlaskForm):
+    department = SelectField(_l("Department"), validators=[Optional()])
+    handler = SelectField(_l("Handler"), validators=[Optional()])
+    version = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.department.choices = department_choices(_l("— to triage —"))
+        self.handler.choices = user_choices(_l("— nobody yet —"))
+
+
+class ResolveForm(FlaskForm):
+    result = text(_l("Result"), required=True)
+    version = HiddenField()
+
+
+class UnfoundedForm(FlaskForm):
+    explanation = text(_l("Explanation given to the customer"), required=True)
+    version = HiddenField()
+
+
+class CallbackForm(FlaskForm):
+    outcome = RadioField(_l("Outcome"), choices=options(catalog.CALLBACK_OUTCOMES),
+                         validators=[InputRequired()])
+    notes = text(_l("What the customer said"))
+    version = HiddenField()
+
+
+class ReasonForm(FlaskForm):
+    reason = text(_l("Reason"), required=True)
+    version = HiddenField()
+
+
+class InboxFilter(Form):
+    """The inbox's filters; read from the query string, so no CSRF."""
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=60)], filters=[_strip])
+    status = SelectField(_l("Status"), choices=options([("open", _l("Open")), ("all", _l("All"))]
+                                                       + catalog.STATUSES), default="open")
+    department = SelectField(_l("Department"), validators=[Optional()])
+    category = choice(_l("Category"), "category", required=False)
+    severity = choice(_l("Severity"), "severity", required=False)
+    channel = choice(_l("Channel"), "channel", required=False)
+    handler = SelectField(_l("Handler"), validators=[Optional()])
+    mine = BooleanField(_l("Mine"))
+    page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.department.choices = department_choices(_l("All"))
+        self.handler.choices = user_choices(_l("All"))
+        for name in ("category", "severity", "channel"):
+            self[name].choices[0] = SelectChoice("", _l("All"))
+
+
+USERNAME = Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, dot, dash and underscore only."))
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=40), USERNAME],
+                           filters=[_strip])
+    display_name = text(_l("Full name"), required=True, size=60, area=False)
+    department = SelectField(_l("Department"), validators=[Optional()])
+    roles = MultiCheckboxField(_l("Roles"), choices=options(catalog.ROLES),
+                               validators=[DataRequired(_l("Give the user at least one role."))])
+    language = SelectField(_l("Language"), choices=options(catalog.LANGUAGES), default="zh_CN")
+    active = BooleanField(_l("Active"), default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.department.choices = department_choices(_l("— none —"))
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField(_l("New password (leave empty to generate one)"),
+                             validators=[Optional(), Length(min=10, max=200)])
+
+
+class DepartmentForm(FlaskForm):
+    name = text(_l("Department name"), required=True, size=60, area=False)
+
+
+class AccountForm(FlaskForm):
+    language = SelectField(_l("Language"), choices=options(catalog.LANGUAGES))
+    current_password = PasswordField(_l("Current password"), validators=[Optional()])
+    new_password = PasswordField(_l("New password"), validators=[Optional(), Length(min=10, max=200)])
+
+    def validate_current_password(self, field):
+        if self.new_password.data and not field.data:
+            raise ValidationError(_l("Enter your current password to change it."))
+

@@ -1,0 +1,327 @@
+"""The data: users, departments, complaints and their events.
+
+Models hold no policy: the lifecycle lives in workflow.py, who may see what in
+permissions.py. Times are naive UTC datetimes.
+"""
+import json
+import os
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from peewee import (
+    JOIN,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    SqliteDatabase,
+    TextField,
+)
+from playhouse.db_url import connect
+
+db = DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 5000,
+    "synchronous": "full",
+}
+
+ALL_SEEING_ROLES = {"care_manager", "general_manager", "admin", "callback_clerk"}
+OPEN_STATUSES = ("registered", "in_progress", "awaiting_callback")
+
+
+def utcnow():
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def open_database(url):
+    """Open the database named by url; SQLite gets the pragmas of DESIGN.md §2."""
+    if url.startswith("sqlite:"):
+        path = url.split("sqlite:///", 1)[-1]
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        return connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+    return connect(url)
+
+
+def init_db(url):
+    """Point the proxy at url and create any missing tables."""
+    database = open_database(url)
+    db.initialize(database)
+    with db.connection_context():
+        db.create_tables(MODELS, safe=True)
+    return database
+
+
+def refresh_statistics():
+    """Let SQLite's planner know the table sizes (it then reads the open queue
+    off its partial index); run at start-up and nightly."""
+    if isinstance(db.obj, SqliteDatabase):
+        db.execute_sql("ANALYZE")
+
+
+def write_transaction():
+    """A transaction for read-modify-write.
+
+    On SQLite it takes the write lock at BEGIN, so two saves cannot both read
+    the same counter or version; on PostgreSQL rows are locked FOR UPDATE.
+    """
+    if isinstance(db.obj, SqliteDatabase):
+        return db.atomic(lock_type="IMMEDIATE")
+    return db.atomic()
+
+
+def lock_for_update(query):
+    return query if isinstance(db.obj, SqliteDatabase) else query.for_update()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+
+
+class Department(BaseModel):
+    # Built-in departments have a fixed code and a translated name; departments
+    # the administrator adds carry the name they were given.
+    code = CharField(max_length=40, unique=True)
+    name = CharField(max_length=60)
+    active = BooleanField(default=True)
+
+    @classmethod
+    def listed(cls):
+        return cls.select().where(cls.active).order_by(cls.id)
+
+    @property
+    def label(self):
+        """The translated name of a built-in department, else the name given."""
+        import catalog
+        return catalog.label("department", self.code) if self.code in catalog.BUILT_IN_CODES else self.name
+
+
+class User(BaseModel, UserMixin):
+    username = CharField(max_length=40, unique=True)
+    display_name = CharField(max_length=60)
+    password_hash = CharField(max_length=200)
+    department = ForeignKeyField(Department, null=True, backref="users", on_delete="SET NULL")
+    language = CharField(max_length=10, default="zh_CN")
+    active = BooleanField(default=True)
+    # Flask-Login keeps this token, not the id, in the session cookie: changing
+    # it (password reset, disabling) ends every session of the user.
+    login_token = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def get_id(self):
+        return self.login_token
+
+    @property
+    def roles(self):
+        if not hasattr(self, "_roles"):
+            self._roles = {r.role for r in UserRole.select().where(UserRole.user == self)}
+        return self._roles
+
+    def has_role(self, *roles):
+        return bool(self.roles & set(roles))
+
+    @property
+    def sees_everything(self):
+        return bool(self.roles & ALL_SEEING_ROLES)
+
+    @classmethod
+    def active_staff(cls):
+        return cls.select().where(cls.active).order_by(cls.display_name)
+
+    @classmethod
+    def with_roles(cls, users):
+        """Fill the roles of many users with one query."""
+        users = list(users)
+        by_id = {u.id: u for u in users}
+        for u in users:
+            u._roles = set()
+        for r in UserRole.select().where(UserRole.user.in_(list(by_id))):
+            by_id[r.user_id]._roles.add(r.role)
+        return users
+
+
+class UserRole(BaseModel):
+    user = ForeignKeyField(User, backref="role_rows", on_delete="CASCADE")
+    role = CharField(max_length=30)
+
+    class Meta:
+        indexes = ((("user", "role"), True),)
+
+
+class NumberCounter(BaseModel):
+    """The last complaint number issued per year; never goes back, so never reused."""
+    year = IntegerField(primary_key=True)
+    last = IntegerField(default=0)
+
+
+class Complaint(BaseModel):
+    number = CharField(max_length=20, unique=True)
+    received_at = DateTimeField()
+    registered_at = DateTimeField()
+    registered_by = ForeignKeyField(User, backref="registered")
+    channel = CharField(max_length=20, index=True)
+    external_ref = CharField(max_length=60, default="")
+    business_line = CharField(max_length=20)
+
+    customer_name = CharField(max_length=60, index=True)
+    customer_phone = CharField(max_length=20, index=True)
+    customer_type = CharField(max_length=20, default="")
+    vehicle_model = CharField(max_length=60, default="")
+    vin = CharField(max_length=17, default="", index=True)
+    plate = CharField(max_length=12, default="", index=True)
+    delivery_date = DateField(null=True)
+
+    category = CharField(max_length=30, index=True)
+    demand = CharField(max_length=30)
+    severity = CharField(max_length=20, index=True)
+    major_facts = CharField(max_length=120, default="")  # comma-separated codes
+    description = TextField()
+
+    department = ForeignKeyField(Department, null=True, backref="complaints")
+    handler = ForeignKeyField(User, null=True, backref="handling")
+    person_involved = ForeignKeyField(User, null=True, backref="involved_in")
+
+    status = CharField(max_length=20, default="registered")
+    unfounded = BooleanField(default=False)
+    reopen_count = IntegerField(default=0)
+
+    # The handling form (处理表).
+    verified_facts = TextField(default="")
+    cause_class = CharField(max_length=30, default="")
+    cause = TextField(default="")
+    handling_method = TextField(default="")
+    solution = TextField(default="")
+    acceptance = CharField(max_length=20, default="")  # "", pending, accepted, rejected
+    confirmed_in_writing = BooleanField(default=False)
+    recourse_told = CharField(max_length=80, default="")  # comma-separated codes
+    compensation_type = CharField(max_length=30, default="")
+    compensation_cost = DecimalField(max_digits=12, decimal_places=2, null=True)
+    result = TextField(default="")
+    root_cause = TextField(default="")
+    improvement = TextField(default="")
+    unfounded_explanation = TextField(default="")
+    first_contact_at = DateTimeField(null=True)
+    resolved_at = DateTimeField(null=True)
+    closed_at = DateTimeField(null=True)
+    close_reason = TextField(default="")
+
+    version = IntegerField(default=1)
+    updated_at = DateTimeField()
+
+    class Meta:
+        indexes = (
+            (("status", "received_at"), False),
+            (("department", "status", "received_at"), False),
+            (("handler", "status", "received_at"), False),
+            (("registered_by", "status", "received_at"), False),
+        )
+
+    @property
+    def major_fact_list(self):
+        return [f for f in self.major_facts.split(",") if f]
+
+    @property
+    def recourse_list(self):
+        return [f for f in self.recourse_told.split(",") if f]
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
+    @classmethod
+    def visible_to(cls, user):
+        """The complaints a user may see (DOMAIN.md §1, issue 2 permissions)."""
+        query = cls.select()
+        if user.sees_everything:
+            return query
+        mine = (cls.registered_by == user) | (cls.handler == user)
+        if user.has_role("department_manager") and user.department_id:
+            mine |= cls.department == user.department_id
+        return query.where(mine)
+
+    @classmethod
+    def matching(cls, q):
+        """Search by number, customer name, phone, plate or VIN (each by its start,
+        so every term is an index range scan)."""
+        upper = q.upper().replace(" ", "")
+        terms = [(cls.number, upper), (cls.customer_name, q), (cls.customer_phone, q.replace(" ", "")),
+                 (cls.plate, upper), (cls.vin, upper)]
+        match = None
+        for column, value in terms:
+            term = (column >= value) & (column < value + "\uffff")
+            match = term if match is None else (match | term)
+        return match
+
+    @classmethod
+    def earlier_for(cls, phone, vin, limit=5):
+        """Earlier complaints of the same customer (phone) or vehicle (VIN)."""
+        match = None
+        if phone:
+            match = cls.customer_phone == phone
+        if vin:
+            match = (cls.vin == vin) if match is None else (match | (cls.vin == vin))
+        if match is None:
+            return []
+        return list(cls.select().where(match).order_by(cls.received_at.desc()).limit(limit))
+
+
+# The open queue, oldest first: a partial index, so the inbox reads the first page
+# of open complaints straight off it, however many closed ones the years add.
+Complaint.add_index(Complaint.index(Complaint.received_at, Complaint.id, name="complaint_open_queue")
+                    .where(Complaint.status.in_(OPEN_STATUSES)))
+
+
+class Event(BaseModel):
+    """One step in a complaint's life; append-only (the timeline and audit trail)."""
+    complaint = ForeignKeyField(Complaint, backref="events", on_delete="RESTRICT")
+    at = DateTimeField()
+    actor = ForeignKeyField(User, null=True)
+    kind = CharField(max_length=30)
+    text = TextField(default="")
+    data = TextField(default="{}")  # {"changes": {field: [before, after]}, ...}
+
+    class Meta:
+        indexes = ((("complaint", "at"), False),)
+
+    @property
+    def payload(self):
+        return json.loads(self.data or "{}")
+
+    @classmethod
+    def timeline(cls, complaint):
+        actor = User.alias()
+        return (cls.select(cls, actor)
+                .join(actor, on=(cls.actor == actor.id), join_type=JOIN.LEFT_OUTER, attr="actor")
+                .where(cls.complaint == complaint)
+                .order_by(cls.at, cls.id))
+
+    def save(self, *args, **kwargs):
+        if self.id is not None:
+            raise RuntimeError("events are append-only")
+        return super().save(*args, **kwargs)
+
+    def delete_instance(self, *args, **kwargs):
+        raise RuntimeError("events are append-only")
+
+
+def last_changed_by(complaint_id):
+    event = (Event.select(Event, User).join(User, on=(Event.actor == User.id), attr="actor")
+             .where(Event.complaint == complaint_id)
+             .order_by(Event.id.desc()).first())
+    return event.actor.display_name if event else ""
+
+
+MODELS = [Department, User, UserRole, NumberCounter, Complaint, Event]

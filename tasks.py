@@ -1,0 +1,51 @@
+"""Background work: the huey instance and its tasks.
+
+SQLite-backed by default (no server to install); a dealer group sets
+HUEY_URL=redis://… to use Redis instead. Tasks are thin calls into the app.
+"""
+import glob
+import os
+
+from huey import RedisHuey, SqliteHuey, crontab
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+INSTANCE = os.environ.get("INSTANCE_PATH") or os.path.join(HERE, "instance")
+KEEP_BACKUPS = 14
+
+
+def make_huey():
+    url = os.environ.get("HUEY_URL", "")
+    if url.startswith("redis://"):
+        return RedisHuey("complaints", url=url)
+    os.makedirs(INSTANCE, exist_ok=True)
+    return SqliteHuey("complaints", filename=os.path.join(INSTANCE, "huey.db"))
+
+
+huey = make_huey()
+_app = None
+
+
+def flask_app():
+    global _app
+    if _app is None:
+        from app import create_app
+        _app = create_app()
+    return _app
+
+
+@huey.periodic_task(crontab(hour="2", minute="30"))
+@huey.lock_task("nightly-backup")
+def nightly_backup():
+    """Copy the SQLite database every night and keep the last two weeks."""
+    app = flask_app()
+    if not app.config["DATABASE_URL"].startswith("sqlite:"):
+        return None  # a server database is backed up by its own tools
+    from commands import backup
+    from models import db, refresh_statistics
+    with app.app_context():
+        path = backup()
+        with db.connection_context():
+            refresh_statistics()
+    for old in sorted(glob.glob(os.path.join(os.path.dirname(path), "complaints-*.db")))[:-KEEP_BACKUPS]:
+        os.remove(old)
+    return path

@@ -1,0 +1,101 @@
+"""Logging in and out, sessions, CSRF and the security headers."""
+import accounts
+from conftest import PASSWORD, csrf_token, login
+from models import User
+
+
+def test_login_page_is_chinese_by_default(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert "登录" in page and 'lang="zh-CN"' in page
+
+
+def test_login_and_logout(client, staff):
+    response = login(client, "front")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/inbox")
+    assert client.get("/inbox").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    assert client.get("/inbox").status_code == 302
+
+
+def test_wrong_password_and_unknown_user_get_the_same_message(client, staff):
+    wrong = login(client, "front", "not the password")
+    unknown = login(client, "nobody", "not the password")
+    assert wrong.status_code == unknown.status_code == 422
+    assert "用户名或密码错误" in wrong.get_data(as_text=True)
+    assert "用户名或密码错误" in unknown.get_data(as_text=True)
+    assert client.get("/inbox").status_code == 302
+
+
+def test_session_is_renewed_at_login(client, staff):
+    before = csrf_token(client)
+    login(client, "front")
+    assert csrf_token(client) != before
+
+
+def test_disabled_user_cannot_log_in_and_is_logged_out(client, staff):
+    login(client, "front")
+    user = User.get(User.username == "front")
+    user.active = False
+    accounts.save_user(user, user.roles)
+    assert client.get("/inbox").status_code == 302
+    assert login(client, "front").status_code == 422
+
+
+def test_password_reset_ends_other_sessions(app, client, staff):
+    login(client, "front")
+    user = User.get(User.username == "front")
+    accounts.save_user(user, user.roles, "a brand new password")
+    assert client.get("/inbox").status_code == 302
+
+
+def test_passwords_are_stored_as_argon2(staff):
+    assert User.get(User.username == "front").password_hash.startswith("$argon2id$")
+
+
+def test_post_without_csrf_token_is_refused(client, staff):
+    response = client.post("/login", data={"username": "front", "password": PASSWORD})
+    assert response.status_code == 400
+
+
+def test_next_only_goes_to_this_site(client, staff):
+    token = csrf_token(client)
+    response = client.post("/login?next=//evil.example/x",
+                           data={"username": "front", "password": PASSWORD, "csrf_token": token})
+    assert response.headers["Location"].endswith("/inbox")
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "HX-Request" in response.headers["Vary"]
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_language_can_be_switched_before_login(client):
+    page = client.get("/login?lang=en").get_data(as_text=True)
+    assert "Log in" in page and 'lang="en"' in page
+
+
+def test_user_picks_their_language(client, staff):
+    login(client, "front")
+    token = csrf_token(client)
+    response = client.post("/account", data={"language": "en", "csrf_token": token})
+    assert response.status_code == 303
+    assert "Inbox" in client.get("/inbox").get_data(as_text=True)
+    assert User.get(User.username == "front").language == "en"
+
+
+def test_change_own_password_needs_the_current_one(client, staff):
+    login(client, "front")
+    token = csrf_token(client)
+    response = client.post("/account", data={"language": "zh_CN", "current_password": "wrong",
+                                              "new_password": "another long password", "csrf_token": token})
+    assert response.status_code == 422
+    response = client.post("/account", data={"language": "zh_CN", "current_password": PASSWORD,
+                                              "new_password": "another long password", "csrf_token": token})
+    assert response.status_code == 303
+    assert client.get("/inbox").status_code == 200  # this session lives on
+    assert accounts.authenticate("front", "another long password")

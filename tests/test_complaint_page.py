@@ -1,0 +1,202 @@
+"""The complaint page: its actions as htmx and plain posts, conflicts, permissions, print."""
+from decimal import Decimal
+
+import pytest
+
+import workflow
+from conftest import NOW, post
+from models import Complaint, Event
+
+
+def url(c, action):
+    return f"/complaints/{c.number}/act/{action}"
+
+
+def fresh(c):
+    return Complaint.get_by_id(c.id)
+
+
+def payload(action, c, **fields):
+    data = {f"{action}-{k}": v for k, v in fields.items()}
+    data[f"{action}-version"] = str(fresh(c).version)
+    return data
+
+
+def test_page_shows_everything_and_the_timeline(as_user, make_complaint):
+    c = make_complaint(by="front")
+    page = as_user("service_mgr").get(f"/complaints/{c.number}").get_data(as_text=True)
+    assert c.number in page and "张伟" in page and "LSVAB2180E2123456" in page
+    assert 'id="action-contact"' in page and 'class="events"' in page
+
+
+def test_page_as_fragment_is_the_complaint_alone(as_user, make_complaint):
+    c = make_complaint()
+    body = as_user("care").get(f"/complaints/{c.number}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert body.lstrip().startswith("<article") and "<html" not in body
+
+
+def test_log_contact_with_htmx_swaps_the_complaint_and_moves_it_on(as_user, make_complaint):
+    c = make_complaint()
+    client = as_user("service_mgr")
+    response = post(client, url(c, "contact"), payload("contact", c, method="phone", summary="已致电"), htmx=True)
+    assert response.status_code == 200
+    assert response.headers["HX-Retarget"] == "#complaint"
+    assert response.headers["HX-Trigger"] == "complaint-changed"
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith('<article id="complaint"') and "已致电" in body
+    assert fresh(c).status == "in_progress"
+
+
+def test_log_contact_as_plain_post_redirects(as_user, make_complaint):
+    c = make_complaint()
+    data = payload("contact", c, method="visit", summary="到店面谈")
+    response = post(as_user("service_mgr"), url(c, "contact"), data)
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/complaints/{c.number}")
+    assert Event.select().where(Event.kind == "contact").get().text == "到店面谈"
+
+
+def test_bad_input_comes_back_beside_the_field(as_user, make_complaint):
+    c = make_complaint()
+    client = as_user("service_mgr")
+    response = post(client, url(c, "contact"), payload("contact", c, method="phone", summary=""), htmx=True)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert body.lstrip().startswith('<form id="action-contact"') and 'id="contact-summary-error"' in body
+    assert fresh(c).status == "registered"
+    plain = post(client, url(c, "contact"), payload("contact", c, method="phone", summary="x" * 2001))
+    assert plain.status_code == 422 and "<html" in plain.get_data(as_text=True)
+    assert 'id="contact-summary-error"' in plain.get_data(as_text=True)
+
+
+def test_illegal_transition_is_refused_with_a_message(as_user, make_complaint):
+    c = make_complaint()
+    client = as_user("care")
+    response = post(client, url(c, "resolve"), payload("resolve", c, result="done"), htmx=True)
+    assert response.status_code == 422 and "form-error" in response.get_data(as_text=True)
+    assert fresh(c).status == "registered"
+
+
+def test_second_save_of_the_same_version_gets_a_conflict(as_user, make_complaint, staff):
+    c = make_complaint()
+    stale = payload("note", c, text="mine")
+    workflow.perform("note", c.id, c.version, staff["care"], NOW, text="theirs")
+    response = post(as_user("service_mgr"), url(c, "note"), stale, htmx=True)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert staff["care"].display_name in body and "mine" in body  # typed text kept
+    assert [e.text for e in Event.select().where(Event.kind == "note")] == ["theirs"]
+
+
+def test_edit_with_a_stale_version_overwrites_nothing(as_user, make_complaint, staff):
+    c = make_complaint()
+    client = as_user("service_mgr")
+    page = client.get(f"/complaints/{c.number}/edit").get_data(as_text=True)
+    assert 'value="张伟"' in page
+    workflow.perform("note", c.id, c.version, staff["care"], NOW, text="meanwhile")
+    form = {"channel": "phone", "business_line": "after_sales", "customer_name": "张伟伟",
+            "customer_phone": "13812345678", "category": "repair_quality", "demand": "free_repair",
+            "severity": "general", "description": "改过的描述", "version": str(c.version)}
+    response = post(client, f"/complaints/{c.number}/edit", form)
+    assert response.status_code == 409 and "改过的描述" in response.get_data(as_text=True)
+    assert fresh(c).customer_name == "张伟"
+    form["version"] = str(fresh(c).version)
+    assert post(client, f"/complaints/{c.number}/edit", form).status_code == 303
+    assert fresh(c).customer_name == "张伟伟"
+    change = Event.select().where(Event.kind == "edit").get().payload["changes"]
+    assert change["customer_name"] == ["张伟", "张伟伟"]
+
+
+def test_assign_offers_no_way_to_the_person_involved(as_user, make_complaint, staff):
+    c = make_complaint(person_involved=staff["advisor"])
+    client = as_user("service_mgr")
+    response = post(client, url(c, "assign"), payload("assign", c, department=str(c.department_id),
+                                                      handler=str(staff["advisor"].id)), htmx=True)
+    assert response.status_code == 422 and fresh(c).handler_id is None
+
+
+def test_walk_to_awaiting_callback_and_close_through_the_page(as_user, make_complaint, staff):
+    c = make_complaint()
+    mgr = as_user("service_mgr")
+    steps = [
+        ("assign", {"department": str(c.department_id), "handler": str(staff["service_mgr"].id)}),
+        ("contact", {"method": "phone", "summary": "致电客户"}),
+        ("findings", {"verified_facts": "属实", "cause_class": "after_sales_service", "cause": "漏检",
+                      "handling_method": "返修"}),
+        ("solution", {"solution": "免费更换", "acceptance": "accepted", "confirmed_in_writing": "y",
+                      "compensation_type": "free_parts", "compensation_cost": "350.50"}),
+        ("resolve", {"result": "已修复"}),
+    ]
+    for action, fields in steps:
+        response = post(mgr, url(c, action), payload(action, c, **fields), htmx=True)
+        assert response.status_code == 200, (action, response.get_data(as_text=True)[:2000])
+    assert fresh(c).status == "awaiting_callback"
+    assert fresh(c).compensation_cost == Decimal("350.50")
+    care = as_user("care")
+    post(care, url(c, "callback"), payload("callback", c, outcome="satisfied", notes="满意"), htmx=True)
+    assert fresh(c).status == "closed"
+    kinds = [e.kind for e in Event.timeline(c)]
+    assert kinds == ["registered", "assign", "contact", "findings", "solution", "resolve", "callback"]
+
+
+def test_rejected_solution_needs_the_recourse_told(as_user, make_complaint, staff):
+    c = make_complaint()
+    workflow.perform("contact", c.id, c.version, staff["care"], NOW, method="phone", summary="x")
+    client = as_user("care")
+    data = payload("solution", c, solution="退一半工时费", acceptance="rejected", compensation_type="cash")
+    response = post(client, url(c, "solution"), data, htmx=True)
+    assert response.status_code == 422 and 'id="solution-recourse_told-error"' in response.get_data(as_text=True)
+    data["solution-recourse_told"] = ["manufacturer_hotline", "consumer_12315"]
+    assert post(client, url(c, "solution"), data, htmx=True).status_code == 200
+    assert fresh(c).recourse_list == ["manufacturer_hotline", "consumer_12315"]
+    assert fresh(c).status == "in_progress"
+
+
+# (role, action) -> allowed, for an after-sales complaint registered by "advisor".
+MATRIX = {
+    "front": {"view": False},
+    "advisor": {"view": True, "note": True, "contact": False, "assign": False, "close": False},
+    "sales_mgr": {"view": False},
+    "service_mgr": {"view": True, "note": True, "contact": True, "assign": True, "close": False},
+    "care": {"view": True, "note": True, "contact": True, "assign": True, "close": True},
+    "gm": {"view": True, "note": True, "contact": True, "assign": True, "close": True},
+    "clerk": {"view": True, "note": True, "contact": False, "assign": False, "close": False},
+    "admin": {"view": True, "note": True, "contact": False, "assign": False, "close": False},
+}
+
+
+@pytest.mark.parametrize("user", sorted(MATRIX))
+def test_permissions_on_every_route(as_user, make_complaint, user):
+    c = make_complaint(by="advisor")
+    client = as_user(user)
+    rights = MATRIX[user]
+    seen = 200 if rights["view"] else 404
+    for path in ("", "/print", "/edit"):
+        response = client.get(f"/complaints/{c.number}{path}")
+        expected = seen if path != "/edit" else (200 if rights.get("assign") else (403 if rights["view"] else 404))
+        assert response.status_code == expected, (path, response.status_code)
+    fragment = client.get(f"/complaints/{c.number}", headers={"HX-Request": "true"})
+    assert fragment.status_code == seen
+    for action in ("note", "contact", "assign", "close"):
+        fields = {"note": {"text": "t"}, "contact": {"method": "phone", "summary": "s"},
+                  "assign": {"department": str(c.department_id), "handler": ""}, "close": {"reason": "r"}}[action]
+        response = post(client, url(c, action), payload(action, c, **fields), htmx=True)
+        expected = (200 if rights.get(action) else 403) if rights["view"] else 404
+        assert response.status_code == expected, (action, response.status_code)
+
+
+def test_unknown_action_and_number_are_404(as_user, make_complaint):
+    c = make_complaint()
+    client = as_user("care")
+    assert post(client, url(c, "explode"), {}).status_code == 404
+    assert client.get("/complaints/TS-1999-9999").status_code == 404
+
+
+def test_print_is_the_form_of_its_business_line(as_user, make_complaint):
+    after = make_complaint(business_line="after_sales")
+    sales = make_complaint(business_line="sales", category="price")
+    client = as_user("care")
+    after_page = client.get(f"/complaints/{after.number}/print").get_data(as_text=True)
+    sales_page = client.get(f"/complaints/{sales.number}/print").get_data(as_text=True)
+    assert "print.css" in after_page and after.number in after_page
+    assert "class=\"signatures\"" in after_page
+    assert after_page != sales_page

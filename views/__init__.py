@@ -1,0 +1,53 @@
+"""Helpers shared by the blueprints."""
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, make_response, render_template, request
+from flask_login import current_user
+
+from models import Complaint, utcnow
+from permissions import can_view
+
+
+def is_fragment():
+    """htmx asked for part of a page: not a boosted navigation, not a history restore."""
+    htmx = request.htmx
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render(template, fragment=None, status=200, **context):
+    """The full page, or only its fragment when htmx asked for one."""
+    chosen = fragment if fragment and is_fragment() else template
+    return make_response(render_template(chosen, **context), status)
+
+
+def abort_unless(allowed):
+    """403 for an action the user may not take on a complaint they can see."""
+    if not allowed:
+        abort(403)
+
+
+def get_complaint_or_404(number):
+    """The complaint with this number if the current user may see it; else 404."""
+    complaint = Complaint.get_or_none(Complaint.number == number)
+    if complaint is None or not can_view(current_user, complaint):
+        abort(404)
+    return complaint
+
+
+def _zone():
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def to_local(value):
+    """A stored (naive UTC) time as the dealership's wall-clock time, naive."""
+    return value.replace(tzinfo=UTC).astimezone(_zone()).replace(tzinfo=None)
+
+
+def to_utc(value):
+    """A wall-clock time typed by staff as naive UTC, for storing."""
+    return value.replace(tzinfo=_zone()).astimezone(UTC).replace(tzinfo=None)
+
+
+def local_now():
+    return to_local(utcnow())

@@ -1,0 +1,117 @@
+"""The actions on a complaint's page. Each posts its own small form; htmx swaps
+the complaint (details, actions, timeline) on success and only the form on error.
+Every form also works as a plain post."""
+from flask import Blueprint, abort, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+import forms
+import workflow
+from models import Complaint, Department, Event, User, utcnow
+from permissions import can
+from views import abort_unless, get_complaint_or_404, is_fragment, render
+
+bp = Blueprint("actions", __name__, url_prefix="/complaints")
+
+ACTION_FORMS = {
+    "contact": forms.ContactForm,
+    "note": forms.NoteForm,
+    "assign": forms.AssignForm,
+    "findings": forms.FindingsForm,
+    "solution": forms.SolutionForm,
+    "resolve": forms.ResolveForm,
+    "unfounded": forms.UnfoundedForm,
+    "callback": forms.CallbackForm,
+    "close": forms.ReasonForm,
+    "reopen": forms.ReasonForm,
+}
+# Forms that show what the complaint already records, so the handler amends it.
+PREFILLED = ("findings", "solution")
+
+
+@bp.post("/<number>/act/<action>")
+@login_required
+def act(number, action):
+    """Carry out one action; errors come back beside the fields, nothing saved."""
+    if action not in ACTION_FORMS:
+        abort(404)
+    complaint = get_complaint_or_404(number)
+    abort_unless(can(current_user, action, complaint))
+    form = ACTION_FORMS[action](prefix=action)
+    status = run_action(action, complaint, form, **action_data(action, form)) \
+        if form.validate_on_submit() else 422
+    if status:
+        return _failed(complaint, action, form, status)
+    if not is_fragment():
+        return redirect(url_for("complaints.show", number=number), code=303)
+    response = render("complaints/_detail.html", **detail_context(Complaint.get_by_id(complaint.id)))
+    response.headers.update({"HX-Retarget": "#complaint", "HX-Reswap": "outerHTML",
+                             "HX-Trigger": "complaint-changed"})
+    return response
+
+
+def action_data(action, form):
+    """The form's fields as the workflow expects them."""
+    data = {name: field.data for name, field in form._fields.items()
+            if name not in ("version", "csrf_token")}
+    if action == "assign":
+        data["department"] = Department.get_or_none(Department.id == (data["department"] or None))
+        data["handler"] = User.get_or_none(User.id == (data["handler"] or None))
+    if action in ("findings", "solution"):
+        data = {"fields": data}
+    return data
+
+
+def run_action(action, complaint, form, **data):
+    """Perform it; None when done, else the HTTP status with the reason on the form."""
+    try:
+        workflow.perform(action, complaint.id, form.version.data or None, current_user, utcnow(), **data)
+    except workflow.StaleComplaint as stale:
+        form.form_errors.append(_(
+            "%(name)s changed this complaint meanwhile. Nothing of yours was saved: "
+            "reload the page to see their change (what you typed is still here).",
+            name=stale.changed_by or _("Someone")))
+        return 409
+    except workflow.WorkflowError as refused:
+        form.form_errors.append(str(refused.message))
+        return 422
+    return None
+
+
+def _failed(complaint, action, form, status):
+    if is_fragment():
+        return render("complaints/_action.html", action=action, form=form,
+                      complaint=complaint, status=status)
+    return render("complaints/show.html", status=status, **detail_context(complaint, (action, form)))
+
+
+def action_forms(complaint, failed=None):
+    """A form per action the user may take now, each carrying the complaint's version."""
+    result = {}
+    for action in workflow.available_actions(current_user, complaint):
+        if action == "edit":
+            continue
+        if failed and failed[0] == action:
+            result[action] = failed[1]
+            continue
+        form_class = ACTION_FORMS[action]
+        if action == "assign":
+            form = form_class(prefix=action, formdata=None,
+                              data={"department": str(complaint.department_id or ""),
+                                    "handler": str(complaint.handler_id or "")})
+        elif action in PREFILLED:
+            form = form_class(prefix=action, formdata=None, obj=complaint)
+            if action == "solution":
+                form.recourse_told.data = complaint.recourse_list
+                form.acceptance.data = complaint.acceptance or "pending"
+        else:
+            form = form_class(prefix=action, formdata=None)
+        form.version.data = complaint.version
+        result[action] = form
+    return result
+
+
+def detail_context(complaint, failed=None):
+    """What the complaint page shows; `failed` is (action, form) that came back with errors."""
+    return {"complaint": complaint, "forms": action_forms(complaint, failed),
+            "timeline": list(Event.timeline(complaint))}

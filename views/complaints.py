@@ -1,0 +1,89 @@
+"""Registering a complaint, its page, its printed form and its edit form."""
+from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+import workflow
+from forms import ComplaintForm
+from models import Complaint, Event, User, utcnow
+from permissions import can, can_view
+from views import abort_unless, get_complaint_or_404, local_now, render, to_local, to_utc
+from views.actions import detail_context, run_action
+
+bp = Blueprint("complaints", __name__, url_prefix="/complaints")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """The intake form; on save, the complaint is numbered, classified and routed."""
+    form = ComplaintForm()
+    form.local_now = local_now()
+    if form.validate_on_submit():
+        complaint = workflow.register(registration_fields(form), current_user, utcnow(),
+                                      current_app.config["TIMEZONE"])
+        flash(_("Complaint %(number)s registered.", number=complaint.number))
+        return redirect(url_for("complaints.show", number=complaint.number), code=303)
+    return render("complaints/new.html", form=form, status=422 if form.errors else 200)
+
+
+def registration_fields(form):
+    """The form's cleaned data as complaint fields."""
+    fields = {name: form[name].data for name in workflow.REGISTRATION_FIELDS}
+    fields["received_at"] = to_utc(form.received_at.data) if form.received_at.data else None
+    fields["person_involved"] = User.get_or_none(User.id == form.person_involved.data or None)
+    for name in ("customer_type", "vin", "plate", "external_ref", "vehicle_model"):
+        fields[name] = fields[name] or ""
+    return fields
+
+
+@bp.get("/similar")
+@login_required
+def similar():
+    """Earlier complaints of the same phone or VIN, while the intake form is typed."""
+    form = ComplaintForm(request.args, meta={"csrf": False})
+    phone = form.customer_phone.data if form.customer_phone.validate(form) else None
+    vin = form.vin.data if form.vin.data and form.vin.validate(form) else None
+    earlier = Complaint.earlier_for(phone, vin)
+    return render("complaints/_similar.html", earlier=earlier, can_view=can_view, user=current_user)
+
+
+@bp.get("/<number>")
+@login_required
+def show(number):
+    """Everything about a complaint: details, the actions the user may take, timeline."""
+    complaint = get_complaint_or_404(number)
+    return render("complaints/show.html", "complaints/_detail.html",
+                  **detail_context(complaint))
+
+
+@bp.get("/<number>/print")
+@login_required
+def print_form(number):
+    """The complaint as its paper form (sales or after-sales), for A4."""
+    complaint = get_complaint_or_404(number)
+    return render("complaints/print.html", complaint=complaint,
+                  timeline=list(Event.timeline(complaint)))
+
+
+@bp.route("/<number>/edit", methods=["GET", "POST"])
+@login_required
+def edit(number):
+    """Correct or reclassify the registration; a stale edit is refused, not merged."""
+    complaint = get_complaint_or_404(number)
+    abort_unless(can(current_user, "edit", complaint))
+    form = ComplaintForm(obj=complaint)
+    form.local_now = local_now()
+    status = 200
+    if request.method == "GET":
+        form.person_involved.data = str(complaint.person_involved_id or "")
+        form.received_at.data = to_local(complaint.received_at)
+        form.major_facts.data = complaint.major_fact_list
+        form.version.data = complaint.version
+    elif form.validate_on_submit():
+        status = run_action("edit", complaint, form, fields=registration_fields(form))
+        if status is None:
+            return redirect(url_for("complaints.show", number=number), code=303)
+    else:
+        status = 422
+    return render("complaints/edit.html", form=form, complaint=complaint, status=status)

@@ -1,0 +1,64 @@
+"""The inbox: open complaints the user may see, filtered, searched, paged."""
+from flask import Blueprint, current_app, request, url_for
+from flask_login import current_user, login_required
+from peewee import JOIN
+
+from forms import InboxFilter
+from models import OPEN_STATUSES, Complaint, Department, User
+from views import render
+
+bp = Blueprint("inbox", __name__)
+
+
+@bp.get("/inbox")
+@login_required
+def index():
+    """The inbox page, or only its table when the filters change (htmx)."""
+    form = InboxFilter(request.args)
+    form.validate()  # a value that fails is treated as not given
+    size = current_app.config["PAGE_SIZE"]
+    page = form.page.data if not form.page.errors and form.page.data else 1
+    rows = list(inbox_query(current_user, form).limit(size + 1).offset((page - 1) * size))
+    return render("inbox/index.html", "inbox/_rows.html", form=form, rows=rows[:size],
+                  page=page, has_next=len(rows) > size, page_url=_page_url)
+
+
+def _page_url(page):
+    args = request.args.to_dict()
+    args["page"] = page
+    return url_for("inbox.index", **args)
+
+
+def _valid(field):
+    return field.data if field.data and not field.errors else None
+
+
+def inbox_query(user, form):
+    """One query: the complaints with their department and handler, oldest first."""
+    handler = User.alias()
+    query = (Complaint.visible_to(user)
+             .select(Complaint, Department, handler)
+             .join(Department, join_type=JOIN.LEFT_OUTER, on=(Complaint.department == Department.id),
+                   attr="department")
+             .switch(Complaint)
+             .join(handler, join_type=JOIN.LEFT_OUTER, on=(Complaint.handler == handler.id),
+                   attr="handler"))
+    status = _valid(form.status) or "open"
+    if status == "open":
+        query = query.where(Complaint.status.in_(OPEN_STATUSES))
+    elif status != "all":
+        query = query.where(Complaint.status == status)
+    for name in ("category", "severity", "channel"):
+        if _valid(form[name]):
+            query = query.where(getattr(Complaint, name) == form[name].data)
+    if _valid(form.department):
+        query = query.where(Complaint.department == int(form.department.data))
+    if _valid(form.handler):
+        query = query.where(Complaint.handler == int(form.handler.data))
+    if form.mine.data:
+        query = query.where((Complaint.handler == user) | (Complaint.registered_by == user))
+    if _valid(form.q):
+        query = query.where(Complaint.matching(form.q.data))
+    # Open work oldest first (what waits longest comes first); history newest first.
+    order = Complaint.received_at.asc() if status == "open" else Complaint.received_at.desc()
+    return query.order_by(order, Complaint.id)

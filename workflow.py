@@ -1,0 +1,282 @@
+"""The life of a complaint (DOMAIN.md §6): registration, classification, routing,
+and every action taken on it, each written as an event in the same transaction.
+
+No Flask here: callers pass the acting user and `now` (naive UTC), so every rule
+can be tested at any instant.
+"""
+import json
+from datetime import date
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+
+import catalog
+from models import (
+    Complaint,
+    Department,
+    Event,
+    NumberCounter,
+    User,
+    last_changed_by,
+    lock_for_update,
+    write_transaction,
+)
+
+OPEN = ("registered", "in_progress", "awaiting_callback")
+
+# action -> {state it may start from: state it leads to (None: stays)}
+TRANSITIONS = {
+    "contact": {"registered": "in_progress", "in_progress": None, "awaiting_callback": None},
+    "note": {"registered": None, "in_progress": None, "awaiting_callback": None, "closed": None},
+    "assign": {s: None for s in OPEN},
+    "edit": {s: None for s in OPEN},
+    "findings": {"registered": None, "in_progress": None},
+    "solution": {"in_progress": None},
+    "resolve": {"in_progress": "awaiting_callback"},
+    "unfounded": {"registered": "awaiting_callback", "in_progress": "awaiting_callback"},
+    "callback": {"awaiting_callback": "closed"},  # "still unhappy" reopens instead
+    "close": {s: "closed" for s in OPEN},
+    "reopen": {"closed": "in_progress"},
+}
+
+ACTION_LABELS = {
+    "contact": _l("Log a contact"),
+    "note": _l("Add a note"),
+    "assign": _l("Assign"),
+    "edit": _l("Edit the registration"),
+    "findings": _l("Record the findings"),
+    "solution": _l("Record the solution"),
+    "resolve": _l("Mark resolved"),
+    "unfounded": _l("Mark unfounded"),
+    "callback": _l("Log the closing callback"),
+    "close": _l("Close with a reason"),
+    "reopen": _l("Reopen"),
+}
+
+# Fields of the registration form; editing may change these.
+REGISTRATION_FIELDS = (
+    "received_at", "channel", "external_ref", "business_line", "customer_name",
+    "customer_phone", "customer_type", "vehicle_model", "vin", "plate", "delivery_date",
+    "category", "demand", "severity", "major_facts", "description", "person_involved",
+)
+# Fields whose changes the timeline shows as before -> after.
+TRACKED = REGISTRATION_FIELDS + (
+    "department", "handler", "status", "unfounded", "verified_facts", "cause_class", "cause",
+    "handling_method", "solution", "acceptance", "confirmed_in_writing", "recourse_told",
+    "compensation_type", "compensation_cost", "result", "root_cause", "improvement",
+    "unfounded_explanation", "close_reason",
+)
+
+
+class WorkflowError(Exception):
+    """A rule refused the change; the message says why, for the user."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+class StaleComplaint(Exception):
+    """The complaint changed since the user loaded it."""
+
+    def __init__(self, changed_by):
+        super().__init__(changed_by)
+        self.changed_by = changed_by
+
+
+def classify(fields):
+    """Apply DOMAIN.md §4: a major fact makes the complaint major.
+
+    A demand to return or exchange the car is itself a major fact.
+    """
+    facts = set(fields.get("major_facts") or [])
+    if fields.get("demand") in ("return_car", "exchange_car"):
+        facts.add("return_exchange")
+    fields["major_facts"] = [f for f in catalog.codes("major_fact") if f in facts]
+    if facts:
+        fields["severity"] = "major"
+    return fields
+
+
+def route(category):
+    """The department a category goes to, or None for the care manager to triage."""
+    code = catalog.ROUTED_TO.get(category)
+    return Department.get_or_none(Department.code == code) if code else None
+
+
+def next_number(received_local_year):
+    """Issue the next number of the year; call inside write_transaction()."""
+    NumberCounter.insert(year=received_local_year, last=0).on_conflict_ignore().execute()
+    (NumberCounter.update(last=NumberCounter.last + 1)
+     .where(NumberCounter.year == received_local_year).execute())
+    last = NumberCounter.get_by_id(received_local_year).last
+    return f"TS-{received_local_year}-{last:04d}"
+
+
+def register(fields, by, now, tz="Asia/Shanghai"):
+    """Register a complaint from the intake form's cleaned fields."""
+    fields = classify(dict(fields))
+    fields["received_at"] = fields.get("received_at") or now
+    local_year = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz)).year
+    with write_transaction():
+        complaint = Complaint(
+            number=next_number(local_year), registered_at=now, registered_by=by,
+            department=route(fields["category"]), status="registered", updated_at=now,
+        )
+        _set_fields(complaint, fields)
+        complaint.save()
+        _write_event(complaint, by, now, "registered", {}, fields.get("description", ""))
+    return complaint
+
+
+def perform(action, complaint_id, version, by, now, **data):
+    """Carry out one action on a complaint, or raise WorkflowError/StaleComplaint."""
+    with write_transaction():
+        complaint = lock_for_update(Complaint.select().where(Complaint.id == complaint_id)).get()
+        if version is None or int(version) != complaint.version:
+            raise StaleComplaint(last_changed_by(complaint.id))
+        if complaint.status not in TRANSITIONS[action]:
+            raise WorkflowError(_l(
+                "A complaint that is “%(status)s” cannot take “%(action)s”.",
+                status=catalog.label("status", complaint.status),
+                action=ACTION_LABELS[action]))
+        before = _snapshot(complaint)
+        text = APPLY[action](complaint, data, now)
+        to = TRANSITIONS[action][before["status"]]
+        if to and complaint.status == before["status"]:
+            complaint.status = to
+        if complaint.status == "closed" and before["status"] != "closed":
+            complaint.closed_at = now
+        changes = _diff(before, _snapshot(complaint))
+        complaint.version += 1
+        complaint.updated_at = now
+        complaint.save()
+        _write_event(complaint, by, now, action, changes, text, data.get("event_data"))
+    return complaint
+
+
+def _contact(complaint, data, now):
+    if complaint.first_contact_at is None:
+        complaint.first_contact_at = now
+    return data["summary"]
+
+
+def _note(complaint, data, now):
+    return data["text"]
+
+
+def _assign(complaint, data, now):
+    handler = data.get("handler")
+    if handler is not None and handler.id == complaint.person_involved_id:
+        raise WorkflowError(_l("The person involved cannot handle the complaint about them."))
+    complaint.department = data.get("department")
+    complaint.handler = handler
+    return ""
+
+
+def _edit(complaint, data, now):
+    fields = classify(dict(data["fields"]))
+    if complaint.handler_id and fields.get("person_involved") is not None \
+            and fields["person_involved"].id == complaint.handler_id:
+        raise WorkflowError(_l("The person involved cannot handle the complaint about them."))
+    _set_fields(complaint, fields)
+    return ""
+
+
+def _findings(complaint, data, now):
+    _set_fields(complaint, data["fields"])
+    return ""
+
+
+def _solution(complaint, data, now):
+    fields = data["fields"]
+    if fields.get("acceptance") == "rejected" and not fields.get("recourse_told"):
+        raise WorkflowError(_l("The customer rejected the solution: record where they were told they can turn."))
+    _set_fields(complaint, fields)
+    return ""
+
+
+def _resolve(complaint, data, now):
+    if complaint.acceptance == "rejected":
+        raise WorkflowError(_l(
+            "The customer rejected the solution: the complaint stays open until one is agreed."))
+    if not (complaint.cause_class and complaint.handling_method):
+        raise WorkflowError(_l("Record the cause and the handling method before resolving."))
+    complaint.result = data["result"]
+    complaint.resolved_at = now
+    return ""
+
+
+def _unfounded(complaint, data, now):
+    complaint.unfounded = True
+    complaint.unfounded_explanation = data["explanation"]
+    return ""
+
+
+def _callback(complaint, data, now):
+    if data["outcome"] == "unhappy":
+        complaint.status = "in_progress"
+        complaint.reopen_count += 1
+    data["event_data"] = {"outcome": data["outcome"]}
+    return data.get("notes", "")
+
+
+def _close(complaint, data, now):
+    complaint.close_reason = data["reason"]
+    return data["reason"]
+
+
+def _reopen(complaint, data, now):
+    complaint.reopen_count += 1
+    complaint.closed_at = None
+    return data["reason"]
+
+
+APPLY = {
+    "contact": _contact, "note": _note, "assign": _assign, "edit": _edit,
+    "findings": _findings, "solution": _solution, "resolve": _resolve,
+    "unfounded": _unfounded, "callback": _callback, "close": _close, "reopen": _reopen,
+}
+
+
+def available_actions(user, complaint):
+    """The actions this user can take on the complaint in its present state."""
+    from permissions import can
+    return [a for a in APPLY if complaint.status in TRANSITIONS[a] and can(user, a, complaint)]
+
+
+def _set_fields(complaint, fields):
+    for name, value in fields.items():
+        if name in ("major_facts", "recourse_told"):
+            value = ",".join(value or [])
+        setattr(complaint, name, value)
+
+
+def _snapshot(complaint):
+    return {name: _plain(getattr(complaint, name)) for name in TRACKED}
+
+
+def _plain(value):
+    """A JSON-friendly form of a field value, as the timeline will show it."""
+    if isinstance(value, User):
+        return value.display_name
+    if isinstance(value, Department):
+        # Built-in codes are translated when shown; other departments keep their name.
+        return value.code if value.code in catalog.BUILT_IN_CODES else value.name
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _diff(before, after):
+    return {k: [before[k], after[k]] for k in TRACKED if before[k] != after[k]}
+
+
+def _write_event(complaint, by, now, kind, changes, text, extra=None):
+    payload = {"changes": changes}
+    payload.update(extra or {})
+    Event.create(complaint=complaint, at=now, actor=by, kind=kind, text=text or "",
+                 data=json.dumps(payload, ensure_ascii=False))
