@@ -62,6 +62,11 @@ def staff(app):
 
 
 @pytest.fixture
+def staff_password():
+    return PASSWORD
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 
