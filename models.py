@@ -169,7 +169,7 @@ class NumberCounter(BaseModel):
 
 class Complaint(BaseModel):
     number = CharField(max_length=20, unique=True)
-    received_at = DateTimeField()
+    received_at = DateTimeField(index=True)
     registered_at = DateTimeField()
     registered_by = ForeignKeyField(User, backref="registered")
     channel = CharField(max_length=20, index=True)
