@@ -42,7 +42,7 @@ $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 
 # Catalogs are compiled, not committed compiled, so a clone always shows what the .po says.
 translations: $(VENV)/.installed
-	@$(BIN)/pybabel compile --statistics -d translations 2>&1 | grep -v "^compiling" || true
+	@$(BIN)/pybabel -q compile -d translations
 
 # After changing user-visible strings: extract, then merge into both catalogs.
 update-translations: $(VENV)/.installed

@@ -81,7 +81,7 @@ def main():
         ("care", "inbox, closed", "/inbox?status=closed"),
         ("care", "filter category + severity", "/inbox?category=price&severity=major"),
         ("care", "search by phone", f"/inbox?q={phone}&status=all"),
-        ("care", "search by number", f"/inbox?q=TS-2024-05&status=all"),
+        ("care", "search by number", "/inbox?q=TS-2024-05&status=all"),
         ("care", "search by plate prefix", "/inbox?q=沪A1234&status=all"),
         ("svc", "department manager's inbox", "/inbox"),
         ("front", "front-line 'mine' (registered none)", "/inbox"),

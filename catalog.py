@@ -16,9 +16,9 @@ ROLES = [
 
 # Departments every dealership has; the administrator may add more.
 BUILT_IN_DEPARTMENTS = [
-    ("sales", _l("Sales")),
-    ("after_sales", _l("After-sales")),
-    ("value_added", _l("Value-added business")),
+    ("sales", _l("Sales department")),
+    ("after_sales", _l("After-sales department")),
+    ("value_added", _l("Value-added department")),
 ]
 BUILT_IN_CODES = {code for code, _label in BUILT_IN_DEPARTMENTS}
 

@@ -2,9 +2,9 @@
 import re
 
 import pytest
+from helpers import login, post
 
 import accounts
-from conftest import login, post
 from models import Department, User
 
 

@@ -1,6 +1,7 @@
 """Logging in and out, sessions, CSRF and the security headers."""
+from helpers import PASSWORD, csrf_token, login
+
 import accounts
-from conftest import PASSWORD, csrf_token, login
 from models import User
 
 

@@ -2,9 +2,9 @@
 from decimal import Decimal
 
 import pytest
+from helpers import NOW, post
 
 import workflow
-from conftest import NOW, post
 from models import Complaint, Event
 
 

@@ -5,8 +5,8 @@ import os
 from babel.messages.extract import extract_from_file
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from helpers import ROOT
 
-from conftest import ROOT
 from models import User
 
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
@@ -30,7 +30,7 @@ def test_every_user_visible_string_has_a_chinese_translation():
     found = source_messages()
     assert len(found) > 200  # the extraction itself worked
     missing = sorted(found - translated)
-    assert missing == [], "run `make update-translations` and translate: %s" % missing
+    assert missing == [], f"run `make update-translations` and translate: {missing}"
 
 
 def test_compiled_catalog_matches_the_source():
@@ -61,6 +61,6 @@ def test_a_user_who_picks_english_gets_english(as_user, make_complaint):
 
 
 def test_form_errors_are_translated(as_user):
-    from conftest import post
+    from helpers import post
     response = post(as_user("front"), "/complaints/new", {"customer_phone": "1"})
     assert "请输入手机号" in response.get_data(as_text=True)

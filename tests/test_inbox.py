@@ -1,8 +1,9 @@
 """The inbox: filters, search, fragments, paging and its cost."""
 from datetime import timedelta
 
+from helpers import NOW
+
 import workflow
-from conftest import NOW
 from models import Complaint
 
 

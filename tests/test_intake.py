@@ -1,7 +1,7 @@
 """Registering a complaint through the form (DOMAIN.md §3, §4)."""
 import pytest
+from helpers import post
 
-from conftest import post
 from models import Complaint, Event, User
 
 GOOD = {

@@ -2,8 +2,9 @@
 import threading
 from datetime import datetime
 
+from helpers import NOW, complaint_fields
+
 import workflow
-from conftest import NOW, complaint_fields
 from models import Complaint, NumberCounter, db, refresh_statistics
 
 

@@ -2,9 +2,9 @@
 from datetime import timedelta
 
 import pytest
+from helpers import NOW
 
 import workflow
-from conftest import NOW
 from models import Complaint, Event
 
 

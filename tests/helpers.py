@@ -1,0 +1,70 @@
+"""Constants and helpers the tests share (fixtures live in conftest.py)."""
+import logging
+import os
+import re
+import sys
+from datetime import datetime
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+PASSWORD = "correct horse battery"
+NOW = datetime(2026, 11, 20, 2, 0)  # 10:00 in Shanghai, a Friday
+
+STAFF = {
+    # user name: (roles, department code)
+    "admin": (["admin"], None),
+    "care": (["care_manager"], None),
+    "gm": (["general_manager"], None),
+    "clerk": (["callback_clerk"], None),
+    "sales_mgr": (["department_manager"], "sales"),
+    "service_mgr": (["department_manager"], "after_sales"),
+    "advisor": (["front_line"], "after_sales"),
+    "front": (["front_line"], "sales"),
+    "front2": (["front_line"], "sales"),
+}
+
+
+def csrf_token(client):
+    page = client.get("/login" if not logged_in(client) else "/account").get_data(as_text=True)
+    return re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+
+
+def logged_in(client):
+    return client.get("/account").status_code == 200
+
+
+def login(client, username, password=PASSWORD):
+    token = csrf_token(client)
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+def post(client, url, data, htmx=False, **headers):
+    """POST with the session's CSRF token, as a plain form or as htmx would."""
+    data = dict(data)
+    data.setdefault("csrf_token", csrf_token(client))
+    if htmx:
+        headers["HX-Request"] = "true"
+    return client.post(url, data=data, headers=headers)
+
+
+def complaint_fields(**overrides):
+    fields = {
+        "received_at": None, "channel": "phone", "external_ref": "", "business_line": "after_sales",
+        "customer_name": "张伟", "customer_phone": "13812345678", "customer_type": "",
+        "vehicle_model": "朗逸", "vin": "LSVAB2180E2123456", "plate": "沪A12345",
+        "delivery_date": None, "category": "repair_quality", "demand": "free_repair",
+        "severity": "general", "major_facts": [], "description": "刹车异响,第二次返修。",
+        "person_involved": None,
+    }
+    fields.update(overrides)
+    return fields
+
+
+class QueryCounter(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.queries = []
+
+    def emit(self, record):
+        self.queries.append(record.getMessage())
