@@ -1,7 +1,8 @@
 """A demo dealership: staff of every role and complaints in every state, made
 through the workflow so each has a real timeline. Repeatable (fixed seed)."""
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import accounts
 import catalog
@@ -53,12 +54,18 @@ def seed(count, now, tz, rng=None):
     """Make the demo staff and `count` complaints received over the last 45 days."""
     rng = rng or random.Random(2026)
     staff = _staff()
-    made = 0
-    for _ in range(count):
-        received = now - timedelta(days=rng.uniform(0, 45), minutes=rng.randint(0, 600))
+    # In time order, so numbers follow the order complaints came in.
+    for received in sorted(_office_hours(rng, now, tz) for _ in range(count)):
         _one_complaint(rng, staff, received, now, tz)
-        made += 1
-    return made
+    return count
+
+
+def _office_hours(rng, now, tz):
+    """A moment in the last 45 days between 08:30 and 18:00 local time, as naive UTC."""
+    zone = ZoneInfo(tz)
+    day = (now.replace(tzinfo=UTC).astimezone(zone) - timedelta(days=rng.randint(0, 45))).date()
+    local = datetime.combine(day, time(8, 30), zone) + timedelta(minutes=rng.randint(0, 570))
+    return min(local.astimezone(UTC).replace(tzinfo=None), now - timedelta(minutes=5))
 
 
 def _staff():
@@ -118,7 +125,7 @@ def _advance(rng, staff, complaint, at, now):
     ]
     version = complaint.version
     for action, actor, data in steps[:rng.randint(0, len(steps))]:
-        at = at + timedelta(hours=rng.uniform(0.5, 20))
+        at = at + timedelta(hours=rng.choice([0.5, 1, 2, 3, 20, 24, 26]))
         if at >= now:
             return
         version = workflow.perform(action, complaint.id, version, actor, at, **data).version

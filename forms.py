@@ -76,7 +76,7 @@ class LoginForm(FlaskForm):
 
 
 class ComplaintForm(FlaskForm):
-    channel = choice(_l("Channel"), "channel")
+    channel = choice(_l("Channel"), "channel", blank=False)  # phone first: most come by phone
     external_ref = text(_l("Manufacturer ticket no."), size=60, area=False)
     business_line = RadioField(_l("Business line"), choices=options(catalog.BUSINESS_LINES),
                                validators=[InputRequired()])

@@ -100,3 +100,16 @@ def test_change_own_password_needs_the_current_one(client, staff):
     assert response.status_code == 303
     assert client.get("/inbox").status_code == 200  # this session lives on
     assert accounts.authenticate("front", "another long password")
+
+
+def test_every_page_and_fragment_needs_a_login(client, make_complaint):
+    c = make_complaint()
+    for path in ("/inbox", "/complaints/new", f"/complaints/{c.number}", f"/complaints/{c.number}/print",
+                 f"/complaints/{c.number}/edit", "/complaints/similar?customer_phone=13812345678",
+                 "/account", "/admin/users"):
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.get(path, headers=headers)
+            assert response.status_code == 302 and "/login" in response.headers["Location"], path
+    response = client.post(f"/complaints/{c.number}/act/note",
+                           data={"note-text": "x", "csrf_token": csrf_token(client)})
+    assert response.status_code == 302

@@ -44,3 +44,17 @@ def page():
         yield page
         browser.close()
     assert errors == [], errors  # no script errors, no CSP violations
+
+
+@pytest.fixture
+def log_in(live_server, page):
+    """log_in(username, password): through the login page, landing on the inbox."""
+    from playwright.sync_api import expect
+
+    def _log_in(username, password):
+        page.goto(live_server + "/login")
+        page.fill("#username", username)
+        page.fill("#password", password)
+        page.click("button.primary")
+        expect(page).to_have_url(re.compile(r"/inbox$"))
+    return _log_in

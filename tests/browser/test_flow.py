@@ -14,16 +14,8 @@ def shot(page, name):
     page.screenshot(path=os.path.join(SHOTS, name + ".png"), full_page=True)
 
 
-def log_in(page, base, username, password):
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("button.primary")
-    expect(page).to_have_url(re.compile(r"/inbox$"))
-
-
-def test_register_find_and_log_a_contact(live_server, page, staff_password):
-    log_in(page, live_server, "care", staff_password)
+def test_register_find_and_log_a_contact(live_server, page, log_in, staff_password):
+    log_in("care", staff_password)
     page.click("a.primary-link")
     page.select_option("#channel", "phone")
     page.check("#business_line-1")  # after-sales
@@ -57,8 +49,8 @@ def test_register_find_and_log_a_contact(live_server, page, staff_password):
     assert Complaint.get().status == "in_progress"
 
 
-def test_errors_show_beside_the_field_and_keep_what_was_typed(live_server, page, staff_password):
-    log_in(page, live_server, "front", staff_password)
+def test_errors_show_beside_the_field_and_keep_what_was_typed(live_server, page, log_in, staff_password):
+    log_in("front", staff_password)
     page.goto(live_server + "/complaints/new")
     page.fill("#customer_name", "李雷")
     page.fill("#customer_phone", "12345")
