@@ -72,6 +72,8 @@ def backup_command(destination):
 
 def backup(destination=None):
     """Online backup of the SQLite database into instance/backups/."""
+    if not current_app.config["DATABASE_URL"].startswith("sqlite:"):
+        raise click.ClickException("only the SQLite database is backed up here; use the server's own tools")
     folder = os.path.join(current_app.instance_path, "backups")
     os.makedirs(folder, exist_ok=True)
     destination = destination or os.path.join(

@@ -42,6 +42,10 @@ def is_phone(value):
     return bool(_MOBILE.match(value) or _LANDLINE.match(value) or _SERVICE.match(value))
 
 
+def is_vin(value):
+    return bool(_VIN.match(value))
+
+
 def phone(form, field):
     if field.data and not is_phone(field.data):
         raise ValidationError(_l(
@@ -49,7 +53,7 @@ def phone(form, field):
 
 
 def vin(form, field):
-    if field.data and not _VIN.match(field.data):
+    if field.data and not is_vin(field.data):
         raise ValidationError(_l(
             "A VIN has 17 letters and digits, never I, O or Q (you typed %(count)s).",
             count=len(field.data)))

@@ -3,6 +3,7 @@ from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+import validators as fmt
 import workflow
 from forms import ComplaintForm
 from models import Complaint, Event, User, utcnow
@@ -41,10 +42,10 @@ def registration_fields(form):
 @login_required
 def similar():
     """Earlier complaints of the same phone or VIN, while the intake form is typed."""
-    form = ComplaintForm(request.args, meta={"csrf": False})
-    phone = form.customer_phone.data if form.customer_phone.validate(form) else None
-    vin = form.vin.data if form.vin.data and form.vin.validate(form) else None
-    earlier = Complaint.earlier_for(phone, vin)
+    phone = fmt.normalize_phone(request.args.get("customer_phone", ""))
+    vin = fmt.normalize_vin(request.args.get("vin", ""))
+    earlier = Complaint.earlier_for(phone if fmt.is_phone(phone) else None,
+                                    vin if fmt.is_vin(vin) else None)
     return render("complaints/_similar.html", earlier=earlier, can_view=can_view, user=current_user)
 
 
