@@ -163,6 +163,15 @@ def _setup_templates(app):
         field_labels=catalog.FIELD_LABELS, event_labels=catalog.EVENT_LABELS,
         action_labels=ACTION_LABELS, current_locale=lambda: str(get_locale()))
 
+    from deadlines import urgency
+    from models import utcnow
+    from views import current_calendar
+
+    @app.template_global()
+    def time_left(due_at):
+        """urgency() of a due time, for the templates' time-left macro."""
+        return urgency(due_at, utcnow(), current_calendar())
+
 
 def _register_commands(app):
     import commands

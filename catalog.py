@@ -240,3 +240,64 @@ EVENT_LABELS = {
     "close": _l("Closed"),
     "reopen": _l("Reopened"),
 }
+
+CLOCKS = [
+    ("first_contact", _l("First contact")),
+    ("solution", _l("Solution told")),
+    ("completion", _l("Completion")),
+    ("callback", _l("Closing callback")),
+    ("manufacturer_feedback", _l("Report to the manufacturer")),
+]
+
+PARTS_STOCK = [
+    ("own", _l("In stock in our workshop")),
+    ("sister", _l("In stock at a sister dealer")),
+    ("out", _l("Out of stock: ask the parts centre")),
+]
+
+NOTIFICATION_KINDS = [
+    ("before", _l("Reminder the working day before")),
+    ("due_day", _l("Due today")),
+    ("overdue", _l("Overdue")),
+    ("unhappy", _l("Still unhappy after the callback")),
+]
+
+RECIPIENTS = [
+    ("handler", _l("Handler")),
+    ("department_manager", _l("Department manager")),
+    ("care_manager", _l("Customer-care manager")),
+    ("general_manager", _l("General manager")),
+    ("callback_clerk", _l("Callback clerk")),
+]
+
+WEBHOOK_FORMATS = [
+    ("wecom", _l("WeChat Work group robot")),
+    ("dingtalk", _l("DingTalk group robot")),
+    ("json", _l("Plain JSON")),
+]
+
+CLOCK_UNITS = [
+    ("hours", _l("hours")),
+    ("working_days", _l("working days")),
+]
+
+WAIT_REASONS = [
+    ("parts_centre", _l("the parts centre")),
+    ("customer", _l("the customer")),
+    ("manufacturer", _l("the manufacturer")),
+]
+
+ALL.update({"wait_reason": WAIT_REASONS, "clock": CLOCKS, "parts_stock": PARTS_STOCK, "notification": NOTIFICATION_KINDS,
+            "recipient": RECIPIENTS, "webhook_format": WEBHOOK_FORMATS, "clock_unit": CLOCK_UNITS})
+_LABELS.update({kind: dict(ALL[kind]) for kind in ("wait_reason", "clock", "parts_stock", "notification", "recipient",
+                                                   "webhook_format", "clock_unit")})
+EVENT_LABELS.update({
+    "manufacturer_feedback": _l("Reported to the manufacturer"),
+    "set_deadline": _l("Completion deadline set"),
+    "wait": _l("Waiting"),
+    "parts": _l("Parts work order"),
+    "parts_received": _l("Parts received"),
+    "remedial": _l("Remedial action"),
+})
+FIELD_LABELS.update({"waiting_reason": _l("Waiting for"), "parts_stock": _l("Parts")})
+_CODED.update({"parts_stock": "parts_stock", "waiting_reason": "wait_reason"})

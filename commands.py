@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 import accounts
 import catalog
+import deadlines
 from models import Department, User, db, refresh_statistics, utcnow
 
 
@@ -17,6 +18,7 @@ def init_db_command():
     """Create tables and departments; create the first admin if there is no user."""
     with db.connection_context():
         accounts.ensure_departments()
+        deadlines.ensure_defaults()
         password = accounts.ensure_admin(os.environ.get("ADMIN_PASSWORD"))
         refresh_statistics()
     click.echo("Database ready.")
@@ -57,6 +59,7 @@ def seed_demo_command(complaints):
     import demo
     with db.connection_context():
         accounts.ensure_departments()
+        deadlines.ensure_defaults()
         made = demo.seed(complaints, utcnow(), current_app.config["TIMEZONE"])
     click.echo(f"Demo dealership ready: {made} complaints. Every demo user's password is "
                f"{demo.PASSWORD!r}; user names: {', '.join(demo.USERNAMES)}.")

@@ -9,7 +9,9 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     DecimalField,
+    FieldList,
     Form,
+    FormField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -25,7 +27,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 import catalog
 import validators as fmt
-from models import Department, User
+from models import Department, PartsLine, User
 
 BLANK = ("", _l("— choose —"))
 _FIVE_MINUTES = timedelta(minutes=5)  # a clock a little ahead is no error
@@ -251,3 +253,55 @@ class AccountForm(FlaskForm):
         if self.new_password.data and not field.data:
             raise ValidationError(_l("Enter your current password to change it."))
 
+
+
+class ManufacturerFeedbackForm(FlaskForm):
+    text = text(_l("What was reported to the manufacturer"), required=True)
+    version = HiddenField()
+
+
+class DeadlineForm(FlaskForm):
+    due_at = DateTimeLocalField(_l("New completion deadline"), format="%Y-%m-%dT%H:%M",
+                                validators=[DataRequired()])
+    reason = text(_l("Reason"), required=True)
+    version = HiddenField()
+
+
+class WaitForm(FlaskForm):
+    reason = SelectField(_l("Waiting for"), validators=[Optional()])
+    version = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reason.choices = options([("", _l("Nothing: carry on"))] + catalog.WAIT_REASONS)
+
+
+class PartLineForm(Form):
+    part_name = text(_l("Part name"), size=80, area=False)
+    part_number = text(_l("Part number"), size=40, area=False)
+    quantity = IntegerField(_l("Quantity"), default=1, validators=[Optional(), NumberRange(min=1, max=999)])
+
+
+class PartsForm(FlaskForm):
+    stock = RadioField(_l("Is the part in stock?"), choices=options(catalog.PARTS_STOCK), validators=[InputRequired()])
+    lines = FieldList(FormField(PartLineForm), _l("Parts asked of the parts centre"), min_entries=6, max_entries=6)
+    version = HiddenField()
+
+    def validate_lines(self, field):
+        if self.stock.data == "out" and not any(line.part_name.data for line in field):
+            raise ValidationError(_l("Name at least one part for the parts centre."))
+
+
+class PartsReceivedForm(FlaskForm):
+    lines = MultiCheckboxField(_l("Arrived"), choices=[])
+    served = BooleanField(_l("All parts arrived and the customer has been served"))
+    version = HiddenField()
+
+    def bind(self, complaint):
+        pending = PartsLine.select().where((PartsLine.complaint == complaint) & PartsLine.received_at.is_null())
+        self.lines.choices = options([(str(p.id), f"{p.part_name} {p.part_number} ×{p.quantity}") for p in pending])
+
+
+class RemedialForm(FlaskForm):
+    text = text(_l("What was done to put it right"), required=True)
+    version = HiddenField()

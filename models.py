@@ -52,11 +52,12 @@ def open_database(url):
 
 
 def init_db(url):
-    """Point the proxy at url and create any missing tables."""
+    """Point the proxy at url and bring its schema up to date."""
+    import migrations
     database = open_database(url)
     db.initialize(database)
     with db.connection_context():
-        db.create_tables(MODELS, safe=True)
+        migrations.upgrade(database, MODELS)
     return database
 
 
@@ -93,6 +94,9 @@ class Department(BaseModel):
     code = CharField(max_length=40, unique=True)
     name = CharField(max_length=60)
     active = BooleanField(default=True)
+    # A group robot (WeChat Work / DingTalk) or any JSON endpoint for the department.
+    webhook_url = CharField(max_length=500, default="")
+    webhook_format = CharField(max_length=20, default="")
 
     @classmethod
     def listed(cls):
@@ -116,6 +120,14 @@ class User(BaseModel, UserMixin):
     # it (password reset, disabling) ends every session of the user.
     login_token = CharField(max_length=64, unique=True)
     created_at = DateTimeField(default=utcnow)
+    # Where notifications reach the user besides the bell, and which kinds.
+    email = CharField(max_length=120, default="")
+    webhook_url = CharField(max_length=500, default="")
+    webhook_format = CharField(max_length=20, default="")
+    email_kinds = CharField(max_length=120, default="")    # comma-separated notification kinds
+    webhook_kinds = CharField(max_length=120, default="")
+    digest = BooleanField(default=False)  # one summary a day instead of single alerts
+    last_digest_at = DateTimeField(null=True)
 
     @property
     def is_active(self):
@@ -195,6 +207,11 @@ class Complaint(BaseModel):
     person_involved = ForeignKeyField(User, null=True, backref="involved_in")
 
     status = CharField(max_length=20, default="registered")
+    # The earliest due time of its open clocks: the inbox sorts on it.
+    next_due_at = DateTimeField(null=True, index=True)
+    waiting_reason = CharField(max_length=40, default="")
+    parts_stock = CharField(max_length=20, default="")  # "", own, sister, out
+    parts_served_at = DateTimeField(null=True)  # all parts arrived and the customer served
     unfounded = BooleanField(default=False)
     reopen_count = IntegerField(default=0)
 
@@ -324,4 +341,18 @@ def last_changed_by(complaint_id):
     return event.actor.display_name if event else ""
 
 
-MODELS = [Department, User, UserRole, NumberCounter, Complaint, Event]
+from deadline_models import (  # noqa: E402  (they build on the models above)
+    CalendarDay,
+    Clock,
+    ClockPause,
+    ClockRule,
+    Escalation,
+    Notification,
+    Outbox,
+    PartsLine,
+    Setting,
+    WaitReason,
+)
+
+MODELS = [Department, User, UserRole, NumberCounter, Complaint, Event, ClockRule, Clock, ClockPause,
+          WaitReason, CalendarDay, Setting, Escalation, Notification, Outbox, PartsLine]

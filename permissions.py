@@ -25,6 +25,12 @@ ACTION_RIGHTS = {
     "callback": "callback",
     "close": "care",
     "reopen": "care",
+    "manufacturer_feedback": "handler",
+    "set_deadline": "care",
+    "wait": "handler",
+    "parts": "handler",
+    "parts_received": "handler",
+    "remedial": "care",
 }
 
 

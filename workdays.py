@@ -6,7 +6,7 @@ Times go in and out as naive UTC (as stored); the calendar's zone decides
 which local day a moment falls on.
 """
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _ONE_DAY = timedelta(days=1)

@@ -12,11 +12,14 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 
 import catalog
+import deadlines
+import ladder
 from models import (
     Complaint,
     Department,
     Event,
     NumberCounter,
+    PartsLine,
     User,
     last_changed_by,
     lock_for_update,
@@ -38,6 +41,12 @@ TRANSITIONS = {
     "callback": {"awaiting_callback": "closed"},  # "still unhappy" reopens instead
     "close": {s: "closed" for s in OPEN},
     "reopen": {"closed": "in_progress"},
+    "manufacturer_feedback": {"awaiting_callback": None, "closed": None},
+    "set_deadline": {s: None for s in OPEN},
+    "wait": {"in_progress": None},
+    "parts": {"in_progress": None},
+    "parts_received": {"in_progress": None},
+    "remedial": {s: None for s in OPEN},
 }
 
 ACTION_LABELS = {
@@ -52,6 +61,12 @@ ACTION_LABELS = {
     "callback": _l("Log the closing callback"),
     "close": _l("Close with a reason"),
     "reopen": _l("Reopen"),
+    "manufacturer_feedback": _l("Log the report to the manufacturer"),
+    "set_deadline": _l("Set the completion deadline"),
+    "wait": _l("Waiting for…"),
+    "parts": _l("Parts: stock and parts-centre support"),
+    "parts_received": _l("Parts received"),
+    "remedial": _l("Record the remedial action"),
 }
 
 # Fields of the registration form; editing may change these.
@@ -65,7 +80,7 @@ TRACKED = REGISTRATION_FIELDS + (
     "department", "handler", "status", "unfounded", "verified_facts", "cause_class", "cause",
     "handling_method", "solution", "acceptance", "confirmed_in_writing", "recourse_told",
     "compensation_type", "compensation_cost", "result", "root_cause", "improvement",
-    "unfounded_explanation", "close_reason",
+    "unfounded_explanation", "close_reason", "waiting_reason", "parts_stock",
 )
 
 
@@ -126,6 +141,8 @@ def register(fields, by, now, tz="Asia/Shanghai"):
         )
         _set_fields(complaint, fields)
         complaint.save()
+        deadlines.after_registration(complaint, deadlines.load_calendar(tz))
+        complaint.save(only=[Complaint.next_due_at])
         _write_event(complaint, by, now, "registered", {}, fields.get("description", ""))
     return complaint
 
@@ -142,12 +159,16 @@ def perform(action, complaint_id, version, by, now, **data):
                 status=catalog.label("status", complaint.status),
                 action=ACTION_LABELS[action]))
         before = _snapshot(complaint)
-        text = APPLY[action](complaint, data, now)
+        calendar = deadlines.load_calendar()
+        text = APPLY[action](complaint, data, now, calendar)
         to = TRANSITIONS[action][before["status"]]
         if to and complaint.status == before["status"]:
             complaint.status = to
         if complaint.status == "closed" and before["status"] != "closed":
             complaint.closed_at = now
+        deadlines.after_action(action, complaint, data, now, calendar)
+        if action == "callback" and data["outcome"] == "unhappy":
+            ladder.notify_unhappy(complaint, now, calendar)
         changes = _diff(before, _snapshot(complaint))
         complaint.version += 1
         complaint.updated_at = now
@@ -156,17 +177,17 @@ def perform(action, complaint_id, version, by, now, **data):
     return complaint
 
 
-def _contact(complaint, data, now):
+def _contact(complaint, data, now, calendar):
     if complaint.first_contact_at is None:
         complaint.first_contact_at = now
     return data["summary"]
 
 
-def _note(complaint, data, now):
+def _note(complaint, data, now, calendar):
     return data["text"]
 
 
-def _assign(complaint, data, now):
+def _assign(complaint, data, now, calendar):
     handler = data.get("handler")
     if handler is not None and handler.id == complaint.person_involved_id:
         raise WorkflowError(_l("The person involved cannot handle the complaint about them."))
@@ -175,7 +196,7 @@ def _assign(complaint, data, now):
     return ""
 
 
-def _edit(complaint, data, now):
+def _edit(complaint, data, now, calendar):
     fields = classify(dict(data["fields"]))
     if complaint.handler_id and fields.get("person_involved") is not None \
             and fields["person_involved"].id == complaint.handler_id:
@@ -184,12 +205,12 @@ def _edit(complaint, data, now):
     return ""
 
 
-def _findings(complaint, data, now):
+def _findings(complaint, data, now, calendar):
     _set_fields(complaint, data["fields"])
     return ""
 
 
-def _solution(complaint, data, now):
+def _solution(complaint, data, now, calendar):
     fields = data["fields"]
     if fields.get("acceptance") == "rejected" and not fields.get("recourse_told"):
         raise WorkflowError(_l("The customer rejected the solution: record where they were told they can turn."))
@@ -197,7 +218,7 @@ def _solution(complaint, data, now):
     return ""
 
 
-def _resolve(complaint, data, now):
+def _resolve(complaint, data, now, calendar):
     if complaint.acceptance == "rejected":
         raise WorkflowError(_l(
             "The customer rejected the solution: the complaint stays open until one is agreed."))
@@ -208,13 +229,13 @@ def _resolve(complaint, data, now):
     return ""
 
 
-def _unfounded(complaint, data, now):
+def _unfounded(complaint, data, now, calendar):
     complaint.unfounded = True
     complaint.unfounded_explanation = data["explanation"]
     return ""
 
 
-def _callback(complaint, data, now):
+def _callback(complaint, data, now, calendar):
     if data["outcome"] == "unhappy":
         complaint.status = "in_progress"
         complaint.reopen_count += 1
@@ -222,28 +243,100 @@ def _callback(complaint, data, now):
     return data.get("notes", "")
 
 
-def _close(complaint, data, now):
+def _close(complaint, data, now, calendar):
     complaint.close_reason = data["reason"]
     return data["reason"]
 
 
-def _reopen(complaint, data, now):
+def _reopen(complaint, data, now, calendar):
     complaint.reopen_count += 1
     complaint.closed_at = None
     return data["reason"]
+
+
+def _manufacturer_feedback(complaint, data, now, calendar):
+    if complaint.channel != "manufacturer":
+        raise WorkflowError(_l("Only a complaint from the manufacturer is reported back to it."))
+    return data["text"]
+
+
+def _set_deadline(complaint, data, now, calendar):
+    if data["due_at"] <= now:
+        raise WorkflowError(_l("The new deadline must be later than now."))
+    before = deadlines.set_completion_due(complaint, data["due_at"], calendar)
+    if before is None:
+        raise WorkflowError(_l("This complaint has no completion deadline running."))
+    data["event_data"] = {"due": [before.isoformat(), data["due_at"].isoformat()]}
+    return data["reason"]
+
+
+def _wait(complaint, data, now, calendar):
+    deadlines.set_waiting(complaint, data["reason"], now, calendar)
+    return ""
+
+
+def _parts(complaint, data, now, calendar):
+    lines = [line for line in data["lines"] if line["part_name"]]
+    complaint.parts_stock = data["stock"]
+    if data["stock"] != "out":
+        return ""
+    pending = PartsLine.select().where((PartsLine.complaint == complaint) & PartsLine.received_at.is_null()).count()
+    if not lines and not pending:
+        raise WorkflowError(_l("List the parts asked of the parts centre."))
+    if pending + len(lines) > MAX_PARTS_LINES:
+        raise WorkflowError(_l("At most six parts lines are open at once."))
+    for line in lines:
+        PartsLine.create(complaint=complaint, requested_at=now, **line)
+    complaint.parts_served_at = None
+    deadlines.set_waiting(complaint, "parts_centre", now, calendar)
+    return "; ".join(f"{x['part_name']} {x['part_number']} ×{x['quantity']}" for x in lines)
+
+
+def _parts_received(complaint, data, now, calendar):
+    received = [int(i) for i in data["lines"]]
+    (PartsLine.update(received_at=now)
+     .where((PartsLine.complaint == complaint) & PartsLine.id.in_(received) & PartsLine.received_at.is_null())
+     .execute())
+    still_missing = PartsLine.select().where((PartsLine.complaint == complaint) & PartsLine.received_at.is_null())
+    if data["served"]:
+        if still_missing.exists():
+            raise WorkflowError(_l("Some parts have not arrived: the customer cannot have been served yet."))
+        complaint.parts_served_at = now
+        if complaint.waiting_reason == "parts_centre":
+            deadlines.set_waiting(complaint, "", now, calendar)
+    names = [p.part_name for p in PartsLine.select().where(PartsLine.id.in_(received))]
+    return ", ".join(names)
+
+
+def _remedial(complaint, data, now, calendar):
+    return data["text"]
 
 
 APPLY = {
     "contact": _contact, "note": _note, "assign": _assign, "edit": _edit,
     "findings": _findings, "solution": _solution, "resolve": _resolve,
     "unfounded": _unfounded, "callback": _callback, "close": _close, "reopen": _reopen,
+    "manufacturer_feedback": _manufacturer_feedback, "set_deadline": _set_deadline, "wait": _wait,
+    "parts": _parts, "parts_received": _parts_received, "remedial": _remedial,
 }
+MAX_PARTS_LINES = 6
 
 
 def available_actions(user, complaint):
     """The actions this user can take on the complaint in its present state."""
     from permissions import can
-    return [a for a in APPLY if complaint.status in TRANSITIONS[a] and can(user, a, complaint)]
+    return [a for a in APPLY if complaint.status in TRANSITIONS[a] and can(user, a, complaint)
+            and _applies(a, complaint)]
+
+
+def _applies(action, complaint):
+    """Actions that only make sense for some complaints."""
+    if action == "manufacturer_feedback":
+        return complaint.channel == "manufacturer"
+    if action in ("parts", "parts_received"):
+        return complaint.business_line == "after_sales" and (
+            action == "parts" or complaint.parts_stock == "out")
+    return True
 
 
 def _set_fields(complaint, fields):

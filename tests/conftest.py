@@ -5,6 +5,7 @@ import pytest
 from helpers import NOW, PASSWORD, STAFF, QueryCounter, complaint_fields, csrf_token, logged_in, login
 
 import accounts
+import deadlines
 import workflow
 from app import create_app
 from models import Department, db
@@ -24,6 +25,7 @@ def app(tmp_path, monkeypatch):
     # (Flask-WTF caches the CSRF token there).
     db.connect(reuse_if_open=True)
     accounts.ensure_departments()
+    deadlines.ensure_defaults()
     yield app
     if not db.is_closed():
         db.close()

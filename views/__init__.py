@@ -2,9 +2,10 @@
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, make_response, render_template, request
+from flask import abort, current_app, g, make_response, render_template, request
 from flask_login import current_user
 
+import deadlines
 from models import Complaint, utcnow
 from permissions import can_view
 
@@ -33,6 +34,13 @@ def get_complaint_or_404(number):
     if complaint is None or not can_view(current_user, complaint):
         abort(404)
     return complaint
+
+
+def current_calendar():
+    """The working-day calendar, read once per request."""
+    if "calendar" not in g:
+        g.calendar = deadlines.load_calendar()
+    return g.calendar
 
 
 def _zone():

@@ -5,11 +5,12 @@ from flask import Blueprint, abort, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+import deadlines
 import forms
 import workflow
-from models import Complaint, Department, Event, User, utcnow
+from models import Complaint, Department, Event, PartsLine, User, utcnow
 from permissions import can
-from views import abort_unless, get_complaint_or_404, is_fragment, render
+from views import abort_unless, get_complaint_or_404, is_fragment, render, to_utc
 
 bp = Blueprint("actions", __name__, url_prefix="/complaints")
 
@@ -24,6 +25,12 @@ ACTION_FORMS = {
     "callback": forms.CallbackForm,
     "close": forms.ReasonForm,
     "reopen": forms.ReasonForm,
+    "manufacturer_feedback": forms.ManufacturerFeedbackForm,
+    "set_deadline": forms.DeadlineForm,
+    "wait": forms.WaitForm,
+    "parts": forms.PartsForm,
+    "parts_received": forms.PartsReceivedForm,
+    "remedial": forms.RemedialForm,
 }
 # Forms that show what the complaint already records, so the handler amends it.
 PREFILLED = ("findings", "solution")
@@ -37,7 +44,7 @@ def act(number, action):
         abort(404)
     complaint = get_complaint_or_404(number)
     abort_unless(can(current_user, action, complaint))
-    form = ACTION_FORMS[action](prefix=action)
+    form = _form(action, complaint)
     status = run_action(action, complaint, form, **action_data(action, form)) \
         if form.validate_on_submit() else 422
     if status:
@@ -59,7 +66,20 @@ def action_data(action, form):
         data["handler"] = User.get_or_none(User.id == (data["handler"] or None))
     if action in ("findings", "solution"):
         data = {"fields": data}
+    if action == "set_deadline":
+        data["due_at"] = to_utc(data["due_at"])
+    if action == "parts":
+        data["lines"] = [{"part_name": line["part_name"], "part_number": line["part_number"],
+                          "quantity": line["quantity"] or 1} for line in data["lines"] if line["part_name"]]
     return data
+
+
+def _form(action, complaint, **kwargs):
+    """The action's form; some need the complaint to know their choices."""
+    form = ACTION_FORMS[action](prefix=action, **kwargs)
+    if hasattr(form, "bind"):
+        form.bind(complaint)
+    return form
 
 
 def run_action(action, complaint, form, **data):
@@ -94,18 +114,21 @@ def action_forms(complaint, failed=None):
         if failed and failed[0] == action:
             result[action] = failed[1]
             continue
-        form_class = ACTION_FORMS[action]
         if action == "assign":
-            form = form_class(prefix=action, formdata=None,
-                              data={"department": str(complaint.department_id or ""),
-                                    "handler": str(complaint.handler_id or "")})
+            form = _form(action, complaint, formdata=None,
+                         data={"department": str(complaint.department_id or ""),
+                               "handler": str(complaint.handler_id or "")})
         elif action in PREFILLED:
-            form = form_class(prefix=action, formdata=None, obj=complaint)
+            form = _form(action, complaint, formdata=None, obj=complaint)
             if action == "solution":
                 form.recourse_told.data = complaint.recourse_list
                 form.acceptance.data = complaint.acceptance or "pending"
+        elif action == "wait":
+            form = _form(action, complaint, formdata=None, data={"reason": complaint.waiting_reason})
+        elif action == "parts":
+            form = _form(action, complaint, formdata=None, data={"stock": complaint.parts_stock or None})
         else:
-            form = form_class(prefix=action, formdata=None)
+            form = _form(action, complaint, formdata=None)
         form.version.data = complaint.version
         result[action] = form
     return result
@@ -114,4 +137,5 @@ def action_forms(complaint, failed=None):
 def detail_context(complaint, failed=None):
     """What the complaint page shows; `failed` is (action, form) that came back with errors."""
     return {"complaint": complaint, "forms": action_forms(complaint, failed),
-            "timeline": list(Event.timeline(complaint))}
+            "timeline": list(Event.timeline(complaint)), "clocks": deadlines.clocks_of(complaint),
+            "parts": list(PartsLine.select().where(PartsLine.complaint == complaint).order_by(PartsLine.id))}

@@ -1,0 +1,213 @@
+"""The clocks of DOMAIN.md §5: which start and which are met by each step of a
+complaint's life, how long they run (the rules table), pauses and extensions.
+
+Called by workflow.py inside its transaction; takes `now` (naive UTC).
+"""
+from datetime import time, timedelta
+
+from flask import current_app, has_app_context
+from peewee import fn
+
+import ladder
+from models import CalendarDay, Clock, ClockPause, ClockRule, Setting, WaitReason
+from workdays import Calendar
+
+KINDS = ("first_contact", "solution", "completion", "callback", "manufacturer_feedback")
+
+# (kind, category, severity, amount, unit); "*" matches any. DOMAIN.md §5 defaults.
+DEFAULT_RULES = [
+    ("first_contact", "*", "*", 24, "hours"),
+    ("first_contact", "product_quality", "*", 2, "hours"),
+    ("first_contact", "*", "major", 2, "hours"),
+    ("solution", "*", "*", 24, "hours"),
+    ("completion", "*", "*", 72, "hours"),
+    ("completion", "parts_supply", "*", 5, "working_days"),
+    ("callback", "*", "*", 24, "hours"),
+    ("manufacturer_feedback", "*", "*", 24, "hours"),
+]
+# What a complaint can wait for; the administrator decides which of them pause the completion clock.
+DEFAULT_WAIT_REASONS = [("parts_centre", "parts centre"), ("customer", "customer"), ("manufacturer", "manufacturer")]
+DEFAULT_HOURS = {"work_start": "08:30", "lunch_start": "12:00", "lunch_end": "13:30", "work_end": "17:30"}
+
+
+def ensure_defaults():
+    """Seed the rules and wait reasons of DOMAIN.md once; the administrator edits them after."""
+    if not ClockRule.select().exists():
+        ClockRule.insert_many([dict(kind=k, category=c, severity=s, amount=a, unit=u)
+                               for k, c, s, a, u in DEFAULT_RULES]).execute()
+    for code, name in DEFAULT_WAIT_REASONS:
+        WaitReason.get_or_create(code=code, defaults={"name": name})
+
+
+def load_calendar(tz=None):
+    """The working-day calendar as the administrator keeps it."""
+    days = list(CalendarDay.select())
+    hours = {**DEFAULT_HOURS, **(Setting.read("working_hours") or {})}
+    if tz is None:
+        tz = current_app.config["TIMEZONE"] if has_app_context() else "Asia/Shanghai"
+    return Calendar(
+        holidays=frozenset(d.day for d in days if d.kind == "holiday"),
+        makeup_days=frozenset(d.day for d in days if d.kind == "workday"),
+        tz=tz, **{name: time.fromisoformat(value) for name, value in hours.items()})
+
+
+def rule_for(kind, category, severity):
+    """The most specific rule: category and severity, then category, then severity, then any."""
+    candidates = {(r.category, r.severity): r for r in ClockRule.select().where(ClockRule.kind == kind)}
+    for key in ((category, severity), (category, "*"), ("*", severity), ("*", "*")):
+        if key in candidates:
+            return candidates[key]
+    return None
+
+
+def due_after(rule, start, calendar):
+    if rule.unit == "working_days":
+        return calendar.add_working_days(start, rule.amount)
+    return start + timedelta(hours=rule.amount)
+
+
+def start(complaint, kind, at, calendar):
+    """Start a clock unless one of this kind is already running."""
+    if open_clock(complaint, kind):
+        return None
+    rule = rule_for(kind, complaint.category, complaint.severity)
+    if rule is None:
+        return None  # the administrator removed this clock for this kind of complaint
+    due = due_after(rule, at, calendar)
+    clock = Clock(complaint=complaint, kind=kind, started_at=at, original_due_at=due, due_at=due)
+    ladder.schedule(clock, calendar)
+    clock.save()
+    return clock
+
+
+def open_clock(complaint, kind):
+    return (Clock.select()
+            .where((Clock.complaint == complaint) & (Clock.kind == kind)
+                   & Clock.met_at.is_null() & Clock.stopped_at.is_null())
+            .first())
+
+
+def meet(complaint, kind, now):
+    clock = open_clock(complaint, kind)
+    if clock:
+        if clock.paused_since:
+            _end_pause(clock, now)
+        clock.met_at = now
+        clock.met_late = now > clock.due_at
+        clock.next_step_at = None
+        clock.save()
+    return clock
+
+
+def stop_all(complaint, now):
+    Clock.update(stopped_at=now, next_step_at=None).where(
+        (Clock.complaint == complaint) & Clock.met_at.is_null() & Clock.stopped_at.is_null()).execute()
+    ClockPause.update(ended_at=now).where(
+        ClockPause.clock.in_(Clock.select(Clock.id).where(Clock.complaint == complaint))
+        & ClockPause.ended_at.is_null()).execute()
+
+
+def set_completion_due(complaint, due, calendar):
+    """The care manager sets or extends the completion deadline; the original stays recorded."""
+    clock = open_clock(complaint, "completion")
+    if clock is None:
+        return None
+    before = clock.due_at
+    clock.due_at = due
+    ladder.schedule(clock, calendar)
+    clock.save()
+    return before
+
+
+def set_waiting(complaint, reason_code, now, calendar):
+    """Record what the complaint waits for; pause or resume the completion clock by the rule."""
+    reason = WaitReason.get_or_none(WaitReason.code == reason_code) if reason_code else None
+    clock = open_clock(complaint, "completion")
+    if clock and clock.paused_since and not (reason and reason.pauses_completion):
+        _end_pause(clock, now)
+        ladder.schedule(clock, calendar)
+        clock.save()
+    elif clock and reason and reason.pauses_completion and not clock.paused_since:
+        clock.paused_since = now
+        clock.next_step_at = None
+        clock.save()
+        ClockPause.create(clock=clock, reason=reason.code, started_at=now)
+    complaint.waiting_reason = reason_code or ""
+
+
+def _end_pause(clock, now):
+    """Resume: the deadline moves on by the time spent paused."""
+    paused = now - clock.paused_since
+    clock.due_at += paused
+    clock.paused_seconds += int(paused.total_seconds())
+    clock.paused_since = None
+    ClockPause.update(ended_at=now).where((ClockPause.clock == clock) & ClockPause.ended_at.is_null()).execute()
+
+
+def refresh_next_due(complaint):
+    """Keep the complaint's earliest open due time for the inbox's sort."""
+    complaint.next_due_at = (Clock.select(fn.MIN(Clock.due_at))
+                             .where((Clock.complaint == complaint) & Clock.met_at.is_null()
+                                    & Clock.stopped_at.is_null() & Clock.paused_since.is_null())
+                             .scalar())
+
+
+def after_registration(complaint, calendar):
+    start(complaint, "first_contact", complaint.received_at, calendar)
+    start(complaint, "completion", complaint.received_at, calendar)
+    refresh_next_due(complaint)
+
+
+# What each action does to the clocks, after the workflow has applied it.
+def after_action(action, complaint, data, now, calendar):
+    if action == "contact":
+        if meet(complaint, "first_contact", now) or not Clock.select().where(
+                (Clock.complaint == complaint) & (Clock.kind == "solution")).exists():
+            start(complaint, "solution", now, calendar)
+    elif action == "solution":
+        meet(complaint, "solution", now)
+    elif action in ("resolve", "unfounded"):
+        for kind in ("first_contact", "solution", "completion"):
+            meet(complaint, kind, now)
+        start(complaint, "callback", now, calendar)
+        if complaint.channel == "manufacturer":
+            start(complaint, "manufacturer_feedback", now, calendar)
+    elif action == "callback":
+        meet(complaint, "callback", now)
+        if data["outcome"] == "unhappy":
+            start(complaint, "completion", now, calendar)
+    elif action == "manufacturer_feedback":
+        meet(complaint, "manufacturer_feedback", now)
+    elif action == "reopen":
+        start(complaint, "completion", now, calendar)
+    elif action == "close":
+        stop_all(complaint, now)
+    refresh_next_due(complaint)
+
+
+def on_time(clock):
+    """True, False, or None while it runs: judged against the deadline in force when met."""
+    return None if clock.met_at is None else not clock.met_late
+
+
+def clocks_of(complaint):
+    return list(Clock.select().where(Clock.complaint == complaint).order_by(Clock.started_at, Clock.id))
+
+
+def urgency(due_at, now, calendar):
+    """How a deadline stands now: (state, minutes left, working days overdue).
+
+    state is "overdue", "due_today" (falls due before today's end) or "on_track".
+    """
+    if due_at is None:
+        return None
+    minutes = int((due_at - now).total_seconds() // 60)
+    if minutes < 0:
+        return "overdue", minutes, overdue_days_at(due_at, now, calendar)
+    if calendar.local_day(due_at) <= calendar.local_day(now):
+        return "due_today", minutes, 0
+    return "on_track", minutes, 0
+
+
+def overdue_days_at(due_at, now, calendar):
+    return calendar.working_days_between(calendar.local_day(due_at), calendar.local_day(now))

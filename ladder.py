@@ -1,0 +1,143 @@
+"""The reminder and escalation ladder (DOMAIN.md §5, policy §4.3) and the sweep.
+
+For each open clock:
+  before   - the working day before the deadline: remind the handler;
+  due_day  - on the due day, still open: remind the handler and department manager;
+  overdue  - the first working moment after the deadline: tell the customer-care
+             manager and the general manager.
+A customer still unhappy at the callback tells the general manager at once.
+
+Each step is taken at most once per clock (a unique key on clock and level). A
+step whose moment passed while a later step is also due (the consumer was down)
+is recorded as skipped, so staff get the step that is true now, once. Each clock
+carries the moment of its next step, so the sweep reads only what is due.
+"""
+from datetime import timedelta
+
+import notify
+from models import Clock, Complaint, Escalation, Setting, User, UserRole, write_transaction
+
+LEVELS = ("before", "due_day", "overdue")
+RECIPIENT_KINDS = ("handler", "department_manager", "care_manager", "general_manager", "callback_clerk")
+DEFAULT_RECIPIENTS = {
+    "before": ["handler"],
+    "due_day": ["handler", "department_manager"],
+    "overdue": ["care_manager", "general_manager"],
+    "unhappy": ["general_manager"],
+}
+
+
+def recipients_setting():
+    """Who each level goes to; a level with nobody is switched off."""
+    return {**DEFAULT_RECIPIENTS, **(Setting.read("ladder") or {})}
+
+
+def step_times(clock, calendar):
+    """[(level, when)] for a clock, in order; levels that cannot apply are left out."""
+    due_day = calendar.local_day(clock.due_at)
+    target = due_day if calendar.is_working_day(due_day) else calendar.previous_working_day(due_day)
+    start_day = calendar.local_day(clock.started_at)
+    steps = []
+    before_day = calendar.previous_working_day(target)
+    if before_day >= start_day:
+        steps.append(("before", max(calendar.day_starts(before_day), clock.started_at)))
+    if target >= start_day:
+        at = max(calendar.day_starts(target), clock.started_at)
+        if at < clock.due_at:
+            steps.append(("due_day", at))
+    # Late means after the deadline: the first working moment once it has passed.
+    steps.append(("overdue", calendar.next_working_moment(clock.due_at + timedelta(minutes=1))))
+    return steps
+
+
+def schedule(clock, calendar, done=frozenset(), enabled=None):
+    """Set when the sweep next has to look at the clock (None: never again)."""
+    clock.next_step_at, clock.next_level = None, ""
+    if clock.met_at or clock.stopped_at or clock.paused_since:
+        return
+    enabled = enabled or recipients_setting()
+    if clock.id is not None and not done:
+        done = {e.level for e in Escalation.select(Escalation.level).where(Escalation.clock == clock)}
+    for level, at in step_times(clock, calendar):
+        if level not in done and enabled.get(level):
+            clock.next_step_at, clock.next_level = at, level
+            return
+
+
+def sweep(now, calendar):
+    """Take every ladder step that has come due; return what was done."""
+    enabled = recipients_setting()
+    with write_transaction():
+        due = list(Clock.select(Clock, Complaint).join(Complaint)
+                   .where(Clock.next_step_at <= now, Clock.met_at.is_null(), Clock.stopped_at.is_null())
+                   .order_by(Clock.next_step_at))
+        done = _levels_done([c.id for c in due])
+        directory = Directory()
+        outgoing = notify.Batch(now, calendar)
+        report = {"notified": [], "skipped": []}
+        for clock in due:
+            steps = [(level, at) for level, at in step_times(clock, calendar)
+                     if at <= now and level not in done[clock.id] and enabled.get(level)]
+            for level, _at in steps[:-1]:
+                Escalation.create(clock=clock, level=level, at=now, skipped=True)
+                report["skipped"].append((clock.complaint.number, clock.kind, level))
+            if steps:
+                level = steps[-1][0]
+                Escalation.create(clock=clock, level=level, at=now)
+                users = directory.recipients(enabled[level], clock.complaint)
+                outgoing.add(users, clock.complaint, clock, level, urgent=(level == "overdue"))
+                report["notified"].append((clock.complaint.number, clock.kind, level,
+                                           sorted(u.username for u in users)))
+            schedule(clock, calendar, done[clock.id] | {level for level, _at in steps}, enabled)
+            clock.save(only=[Clock.next_step_at, Clock.next_level])
+        outgoing.write()
+    return report
+
+
+def notify_unhappy(complaint, now, calendar):
+    """A customer still unhappy at the callback: the general manager hears at once."""
+    users = Directory().recipients(recipients_setting().get("unhappy", []), complaint)
+    batch = notify.Batch(now, calendar)
+    batch.add(users, complaint, None, "unhappy", urgent=True)
+    batch.write()
+    return users
+
+
+def _levels_done(clock_ids):
+    done = {cid: set() for cid in clock_ids}
+    for cid_range in range(0, len(clock_ids), 500):
+        chunk = clock_ids[cid_range:cid_range + 500]
+        for e in Escalation.select(Escalation.clock, Escalation.level).where(Escalation.clock.in_(chunk)):
+            done[e.clock_id].add(e.level)
+    return done
+
+
+class Directory:
+    """Active staff by role, read once per sweep rather than once per clock."""
+
+    def __init__(self):
+        self.users = {u.id: u for u in User.select().where(User.active)}
+        self.by_role = {}
+        for row in UserRole.select().where(UserRole.user.in_(list(self.users))):
+            self.by_role.setdefault(row.role, []).append(self.users[row.user_id])
+
+    def recipients(self, kinds, complaint):
+        found = {}
+        for kind in kinds:
+            for user in self._resolve(kind, complaint):
+                found[user.id] = user
+        return list(found.values())
+
+    def _department_managers(self, complaint):
+        return [u for u in self.by_role.get("department_manager", [])
+                if complaint.department_id and u.department_id == complaint.department_id]
+
+    def _resolve(self, kind, complaint):
+        if kind == "handler":
+            handler = self.users.get(complaint.handler_id)
+            # Nobody assigned yet: the department's manager, else the care manager triaging it.
+            return [handler] if handler else (self._department_managers(complaint)
+                                              or self.by_role.get("care_manager", []))
+        if kind == "department_manager":
+            return self._department_managers(complaint)
+        return self.by_role.get(kind, [])

@@ -1,0 +1,57 @@
+"""Bring an existing database up to the models, in place, without losing a row.
+
+Every schema change so far adds tables, columns (nullable or with a default)
+and indexes, so one generic step covers them all: create what is missing.
+A change that renames or drops something gets its own numbered step below.
+"""
+from peewee import PostgresqlDatabase, SqliteDatabase
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+
+# Numbered steps for changes the generic one cannot make; none yet.
+STEPS = []
+
+
+def _migrator(database):
+    if isinstance(database, SqliteDatabase):
+        return SqliteMigrator(database)
+    if isinstance(database, PostgresqlDatabase):
+        return PostgresqlMigrator(database)
+    raise RuntimeError(f"no migrator for {type(database).__name__}")
+
+
+def upgrade(database, models):
+    """Create missing tables, then add missing columns and indexes."""
+    database.create_tables(models, safe=True)
+    migrator = _migrator(database)
+    sqlite = isinstance(database, SqliteDatabase)
+    if sqlite:
+        # SQLite makes a NOT NULL column by copying the table; foreign keys
+        # pointing at it would refuse the copy, so they are checked after.
+        database.execute_sql("PRAGMA foreign_keys = OFF")
+    try:
+        _add_missing(database, migrator, models)
+    finally:
+        if sqlite:
+            database.execute_sql("PRAGMA foreign_keys = ON")
+    if sqlite and database.execute_sql("PRAGMA foreign_key_check").fetchall():
+        raise RuntimeError("the upgrade left rows pointing at nothing; restore the backup")
+    for step in STEPS:
+        step(database, migrator)
+
+
+def _without_index(field):
+    # Indexes are made afterwards, once, by create_indexes(safe=True).
+    column = field.clone()
+    column.index = column.unique = False
+    return column
+
+
+def _add_missing(database, migrator, models):
+    for model in models:
+        table = model._meta.table_name
+        present = {column.name for column in database.get_columns(table)}
+        missing = [f for f in model._meta.sorted_fields if f.column_name not in present]
+        with database.atomic():
+            migrate(*[migrator.add_column(table, f.column_name, _without_index(f)) for f in missing])
+        # Indexes (named ones included) are created only if absent.
+        model._schema.create_indexes(safe=True)

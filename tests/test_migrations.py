@@ -1,0 +1,45 @@
+"""A database made by the first release upgrades in place, keeping its rows."""
+import os
+import sqlite3
+
+from helpers import ROOT
+
+import accounts
+from models import Clock, Complaint, User, db, init_db
+
+
+def test_the_first_schema_upgrades_without_losing_rows(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:
+        with open(os.path.join(ROOT, "tests", "data", "schema_v1.sql")) as f:
+            old.executescript(f.read())
+        old.execute("INSERT INTO user (username, display_name, password_hash, language, active, login_token,"
+                    " created_at) VALUES ('wang', '王', 'x', 'zh_CN', 1, 'tok', '2026-01-01 00:00:00')")
+        old.execute("INSERT INTO complaint (number, received_at, registered_at, registered_by_id, channel,"
+                    " external_ref, business_line, customer_name, customer_phone, customer_type, vehicle_model,"
+                    " vin, plate, category, demand, severity, major_facts, description, status, unfounded,"
+                    " reopen_count, verified_facts, cause_class, cause, handling_method, solution, acceptance,"
+                    " confirmed_in_writing, recourse_told, compensation_type, result, root_cause, improvement,"
+                    " unfounded_explanation, close_reason, version, updated_at) VALUES ('TS-2026-0001',"
+                    " '2026-01-02 01:00:00', '2026-01-02 01:00:00', 1, 'phone', '', 'sales', '李', '13800000000',"
+                    " '', '', '', '', 'price', 'other', 'general', '', 'd', 'registered', 0, 0, '', '', '', '',"
+                    " '', '', 0, '', '', '', '', '', '', '', 1, '2026-01-02 01:00:00')")
+    init_db(f"sqlite:///{path}")
+    try:
+        complaint = Complaint.get()
+        assert complaint.number == "TS-2026-0001" and complaint.next_due_at is None
+        assert complaint.waiting_reason == ""
+        assert User.get().email == "" and User.get().digest is False
+        assert Clock.select().count() == 0  # the new tables exist
+        index_names = {row[1] for row in db.execute_sql("PRAGMA index_list(complaint)").fetchall()}
+        assert "complaint_next_due_at" in index_names
+        init_db(f"sqlite:///{path}")  # running it again changes nothing
+        assert Complaint.select().count() == 1
+    finally:
+        db.close()
+
+
+def test_a_new_database_gets_the_current_schema(app):
+    accounts.create_user("x", "X", ["admin"], "a long password")
+    columns = {c.name for c in db.get_columns("complaint")}
+    assert {"next_due_at", "waiting_reason", "parts_stock"} <= columns
