@@ -32,6 +32,14 @@ def default_config(instance_path):
         "TIMEZONE": env("DEALERSHIP_TZ", "Asia/Shanghai"),
         "DEALERSHIP_NAME": env("DEALERSHIP_NAME", ""),
         "PAGE_SIZE": 50,
+        # Outgoing mail; without SMTP_HOST no e-mail is queued.
+        "SMTP_HOST": env("SMTP_HOST", ""),
+        "SMTP_PORT": int(env("SMTP_PORT", "25")),
+        "SMTP_SECURITY": env("SMTP_SECURITY", "none"),  # none, starttls or ssl
+        "SMTP_USER": env("SMTP_USER", ""),
+        "SMTP_PASSWORD": env("SMTP_PASSWORD", ""),
+        "MAIL_FROM": env("MAIL_FROM", ""),
+        "PUBLIC_URL": env("PUBLIC_URL", ""),  # links in messages, e.g. http://192.168.1.10:8000
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "") == "1",
         "BABEL_DEFAULT_LOCALE": "zh_CN",
@@ -93,8 +101,8 @@ def _setup_login(app):
 
 
 def _register_views(app):
-    from views import actions, admin, auth, complaints, inbox
-    for module in (auth, inbox, complaints, actions, admin):
+    from views import actions, admin, auth, complaints, inbox, notifications, overdue, parts, settings
+    for module in (auth, inbox, complaints, actions, admin, overdue, notifications, parts, settings):
         app.register_blueprint(module.bp)
 
     @app.get("/")
@@ -160,12 +168,14 @@ def _setup_templates(app):
     app.jinja_env.globals.update(
         label=catalog.label, show_value=catalog.show_value, can=can,
         can_administer=can_administer, languages=catalog.LANGUAGES,
-        field_labels=catalog.FIELD_LABELS, event_labels=catalog.EVENT_LABELS,
+        field_labels=catalog.FIELD_LABELS, catalog_units=catalog.CLOCK_UNITS, event_labels=catalog.EVENT_LABELS,
         action_labels=ACTION_LABELS, current_locale=lambda: str(get_locale()))
 
     from deadlines import urgency
     from models import utcnow
+    from notify import unread_count
     from views import current_calendar
+    app.jinja_env.globals["unread_count"] = unread_count
 
     @app.template_global()
     def time_left(due_at):

@@ -287,8 +287,9 @@ WAIT_REASONS = [
     ("manufacturer", _l("the manufacturer")),
 ]
 
-ALL.update({"wait_reason": WAIT_REASONS, "clock": CLOCKS, "parts_stock": PARTS_STOCK, "notification": NOTIFICATION_KINDS,
-            "recipient": RECIPIENTS, "webhook_format": WEBHOOK_FORMATS, "clock_unit": CLOCK_UNITS})
+ALL.update({"wait_reason": WAIT_REASONS, "clock": CLOCKS, "parts_stock": PARTS_STOCK,
+            "notification": NOTIFICATION_KINDS, "recipient": RECIPIENTS, "webhook_format": WEBHOOK_FORMATS,
+            "clock_unit": CLOCK_UNITS})
 _LABELS.update({kind: dict(ALL[kind]) for kind in ("wait_reason", "clock", "parts_stock", "notification", "recipient",
                                                    "webhook_format", "clock_unit")})
 EVENT_LABELS.update({

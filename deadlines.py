@@ -145,10 +145,11 @@ def _end_pause(clock, now):
 
 
 def refresh_next_due(complaint):
-    """Keep the complaint's earliest open due time for the inbox's sort."""
+    """Keep the complaint's earliest open due time for the inbox's sort (a paused
+    clock counts with the deadline it had when it paused)."""
     complaint.next_due_at = (Clock.select(fn.MIN(Clock.due_at))
                              .where((Clock.complaint == complaint) & Clock.met_at.is_null()
-                                    & Clock.stopped_at.is_null() & Clock.paused_since.is_null())
+                                    & Clock.stopped_at.is_null())
                              .scalar())
 
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -21,6 +22,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    TimeField,
     widgets,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
@@ -43,6 +45,11 @@ def options(pairs):
 def _strip(value):
     # A field missing from the post is "" like an empty one, never NULL.
     return value.strip() if isinstance(value, str) else ("" if value is None else value)
+
+
+def webhook_address(form, field):
+    if field.data and not field.data.startswith(("http://", "https://")):
+        raise ValidationError(_l("A web address starting with http:// or https://."))
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -206,6 +213,8 @@ class InboxFilter(Form):
     severity = choice(_l("Severity"), "severity", required=False)
     channel = choice(_l("Channel"), "channel", required=False)
     handler = SelectField(_l("Handler"), validators=[Optional()])
+    due = SelectField(_l("Deadline"), choices=options([("", _l("All")), ("due_today", _l("Due today")),
+                                                      ("overdue", _l("Overdue"))]), validators=[Optional()])
     mine = BooleanField(_l("Mine"))
     page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=100_000)])
 
@@ -244,8 +253,19 @@ class DepartmentForm(FlaskForm):
     name = text(_l("Department name"), required=True, size=60, area=False)
 
 
+EMAIL = Regexp(r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address like name@example.com."))
+
+
 class AccountForm(FlaskForm):
     language = SelectField(_l("Language"), choices=options(catalog.LANGUAGES))
+    email = StringField(_l("E-mail address"), filters=[_strip], validators=[Length(max=120), EMAIL])
+    email_kinds = MultiCheckboxField(_l("Send me by e-mail"), choices=options(catalog.NOTIFICATION_KINDS))
+    webhook_url = StringField(_l("My webhook address"), filters=[_strip],
+                              validators=[Length(max=500), webhook_address])
+    webhook_format = SelectField(_l("Message format"), choices=options([("", "—")] + catalog.WEBHOOK_FORMATS),
+                                 validators=[Optional()])
+    webhook_kinds = MultiCheckboxField(_l("Send me by webhook"), choices=options(catalog.NOTIFICATION_KINDS))
+    digest = BooleanField(_l("One daily summary instead of single messages"))
     current_password = PasswordField(_l("Current password"), validators=[Optional()])
     new_password = PasswordField(_l("New password"), validators=[Optional(), Length(min=10, max=200)])
 
@@ -305,3 +325,55 @@ class PartsReceivedForm(FlaskForm):
 class RemedialForm(FlaskForm):
     text = text(_l("What was done to put it right"), required=True)
     version = HiddenField()
+
+
+ANY = [("*", _l("any"))]
+
+
+class RuleForm(FlaskForm):
+    kind = SelectField(_l("Deadline"), choices=options(catalog.CLOCKS), validators=[InputRequired()])
+    category = SelectField(_l("Category"), choices=options(ANY + catalog.CATEGORIES), default="*")
+    severity = SelectField(_l("Severity"), choices=options(ANY + catalog.SEVERITIES), default="*")
+    amount = IntegerField(_l("Length"), validators=[InputRequired(), NumberRange(min=1, max=1000)])
+    unit = SelectField(_l("Unit"), choices=options(catalog.CLOCK_UNITS), validators=[InputRequired()])
+
+
+class RuleLengthForm(FlaskForm):
+    amount = IntegerField(_l("Length"), validators=[InputRequired(), NumberRange(min=1, max=1000)])
+    unit = SelectField(_l("Unit"), choices=options(catalog.CLOCK_UNITS), validators=[InputRequired()])
+
+
+class CalendarForm(FlaskForm):
+    lines = text(_l("Days, one per line: date, holiday or workday, name"), required=True, size=20000)
+
+
+class CalendarImportForm(FlaskForm):
+    file = FileField(_l("CSV file (date,kind,name)"), validators=[FileRequired()])
+
+
+class WorkingHoursForm(FlaskForm):
+    work_start = TimeField(_l("Work starts"), validators=[InputRequired()])
+    lunch_start = TimeField(_l("Lunch starts"), validators=[InputRequired()])
+    lunch_end = TimeField(_l("Lunch ends"), validators=[InputRequired()])
+    work_end = TimeField(_l("Work ends"), validators=[InputRequired()])
+
+    def validate_work_end(self, field):
+        times = [self.work_start.data, self.lunch_start.data, self.lunch_end.data, field.data]
+        if None not in times and not times[0] < times[1] <= times[2] < times[3]:
+            raise ValidationError(_l("Work starts, lunch starts, lunch ends and work ends must follow each other."))
+
+
+class LadderForm(FlaskForm):
+    before = MultiCheckboxField(_l("Reminder the working day before"), choices=options(catalog.RECIPIENTS))
+    due_day = MultiCheckboxField(_l("Due today"), choices=options(catalog.RECIPIENTS))
+    overdue = MultiCheckboxField(_l("Overdue"), choices=options(catalog.RECIPIENTS))
+    unhappy = MultiCheckboxField(_l("Still unhappy after the callback"), choices=options(catalog.RECIPIENTS))
+    pausing = MultiCheckboxField(_l("Waiting for these pauses the completion clock"),
+                                 choices=options(catalog.WAIT_REASONS))
+
+
+class DepartmentWebhookForm(FlaskForm):
+    webhook_url = StringField(_l("Group robot or webhook address"), filters=[_strip],
+                              validators=[Length(max=500), webhook_address])
+    webhook_format = SelectField(_l("Message format"), choices=options([("", "—")] + catalog.WEBHOOK_FORMATS),
+                                 validators=[Optional()])

@@ -33,6 +33,35 @@ def flask_app():
     return _app
 
 
+def _in_app(work):
+    """Run work(now) inside the app, with its own database connection."""
+    from models import db, utcnow
+    app = flask_app()
+    with app.app_context(), db.connection_context():
+        return work(utcnow())
+
+
+@huey.periodic_task(crontab(minute="*"))
+@huey.lock_task("deadline-sweep")
+def deadline_sweep():
+    """Every minute: reminders and escalations that have come due (workflow.sweep)."""
+    import workflow
+    return _in_app(workflow.sweep)
+
+
+@huey.periodic_task(crontab(minute="*"))
+@huey.lock_task("deliver-messages")
+def deliver_messages():
+    """Every minute: daily digests when due, then the outbox (e-mail, webhooks)."""
+    import deadlines
+    import notify
+
+    def work(now):
+        notify.send_digests(now, deadlines.load_calendar())
+        return notify.deliver(now)
+    return _in_app(work)
+
+
 @huey.periodic_task(crontab(hour="2", minute="30"))
 @huey.lock_task("nightly-backup")
 def nightly_backup():

@@ -6,7 +6,7 @@ Times go in and out as naive UTC (as stored); the calendar's zone decides
 which local day a moment falls on.
 """
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _ONE_DAY = timedelta(days=1)
@@ -81,6 +81,10 @@ class Calendar:
     def day_ends(self, day):
         return self.at(day, self.work_end)
 
+    def midnight_after(self, moment):
+        """The end of the local day `moment` falls on, as naive UTC."""
+        return self.at(self.local_day(moment) + _ONE_DAY, time(0, 0))
+
     def is_working_time(self, moment):
         local = self.local(moment)
         if not self.is_working_day(local.date()):
@@ -111,3 +115,30 @@ class Calendar:
         for _ in range(days):
             day = self.next_working_day(day)
         return self.day_ends(day)
+
+
+HOLIDAY_WORDS = {"holiday", "off", "假", "休", "节假日"}
+WORKDAY_WORDS = {"workday", "work", "班", "调休", "上班"}
+
+
+def parse_calendar_lines(text):
+    """Lines "2026-10-01 holiday 国庆节" or CSV "2026-10-01,holiday,国庆节" into
+    [(date, kind, name)]; any bad line makes a list of (line number, line) errors."""
+    rows, errors = [], []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip().lstrip("\ufeff")
+        if not line or line.startswith("#") or line.lower().startswith("date"):
+            continue
+        parts = [p.strip() for p in (line.split(",") if "," in line else line.split(None, 2))]
+        try:
+            day = date.fromisoformat(parts[0])
+        except (ValueError, IndexError):
+            errors.append((number, raw))
+            continue
+        word = parts[1].lower() if len(parts) > 1 else "holiday"
+        kind = "holiday" if word in HOLIDAY_WORDS else "workday" if word in WORKDAY_WORDS else None
+        if kind is None:
+            errors.append((number, raw))
+            continue
+        rows.append((day, kind, parts[2][:60] if len(parts) > 2 else ""))
+    return rows, errors

@@ -373,3 +373,8 @@ def _write_event(complaint, by, now, kind, changes, text, extra=None):
     payload.update(extra or {})
     Event.create(complaint=complaint, at=now, actor=by, kind=kind, text=text or "",
                  data=json.dumps(payload, ensure_ascii=False))
+
+
+def sweep(now, calendar=None):
+    """The periodic deadline check: reminders and escalations that have come due."""
+    return ladder.sweep(now, calendar or deadlines.load_calendar())

@@ -25,6 +25,10 @@ def login():
     return render("auth/login.html", form=form, status=status)
 
 
+def _kinds(stored):
+    return [k for k in stored.split(",") if k]
+
+
 def _safe_next(target):
     # Only paths on this site; never "//host" or "https://host".
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
@@ -45,12 +49,17 @@ def logout():
 def account():
     """The user's language and password."""
     user = current_user._get_current_object()  # the User itself, not the proxy
-    form = AccountForm(obj=user)
+    form = AccountForm(obj=user, data={"email_kinds": _kinds(user.email_kinds),
+                                       "webhook_kinds": _kinds(user.webhook_kinds)})
+    if request.method == "GET":
+        form.email_kinds.data, form.webhook_kinds.data = _kinds(user.email_kinds), _kinds(user.webhook_kinds)
     if form.validate_on_submit():
         if form.new_password.data and not accounts.authenticate(user.username, form.current_password.data):
             form.current_password.errors.append(_("That is not your current password."))
         else:
-            user.language = form.language.data
+            for name in ("language", "email", "webhook_url", "webhook_format", "digest"):
+                setattr(user, name, form[name].data)
+            user.email_kinds, user.webhook_kinds = ",".join(form.email_kinds.data), ",".join(form.webhook_kinds.data)
             accounts.save_user(user, user.roles, form.new_password.data or None)
             if form.new_password.data:
                 login_user(user)  # the new token keeps this session alive

@@ -4,8 +4,8 @@ from flask_login import current_user, login_required
 from peewee import JOIN
 
 from forms import InboxFilter
-from models import OPEN_STATUSES, Complaint, Department, User
-from views import render
+from models import OPEN_STATUSES, Complaint, Department, User, utcnow
+from views import current_calendar, render
 
 bp = Blueprint("inbox", __name__)
 
@@ -59,6 +59,17 @@ def inbox_query(user, form):
         query = query.where((Complaint.handler == user) | (Complaint.registered_by == user))
     if _valid(form.q):
         query = query.where(Complaint.matching(form.q.data))
-    # Open work oldest first (what waits longest comes first); history newest first.
-    order = Complaint.received_at.asc() if status == "open" else Complaint.received_at.desc()
-    return query.order_by(order, Complaint.id)
+    if _valid(form.due):
+        query = query.where(_due_filter(form.due.data))
+    if status == "open":
+        # Open work by the deadline that falls first, then the longest waiting.
+        return query.order_by(Complaint.next_due_at, Complaint.id)
+    return query.order_by(Complaint.received_at.desc(), Complaint.id)
+
+
+def _due_filter(due):
+    now = utcnow()
+    if due == "overdue":
+        return Complaint.next_due_at < now
+    end_of_today = current_calendar().midnight_after(now)
+    return (Complaint.next_due_at >= now) & (Complaint.next_due_at < end_of_today)
