@@ -32,6 +32,7 @@ def default_config(instance_path):
         "TIMEZONE": env("DEALERSHIP_TZ", "Asia/Shanghai"),
         "DEALERSHIP_NAME": env("DEALERSHIP_NAME", ""),
         "PAGE_SIZE": 50,
+        "OVERDUE_REFRESH_SECONDS": 60,  # the overdue board on a wall screen polls this often
         # Outgoing mail; without SMTP_HOST no e-mail is queued.
         "SMTP_HOST": env("SMTP_HOST", ""),
         "SMTP_PORT": int(env("SMTP_PORT", "25")),

@@ -68,3 +68,22 @@ class QueryCounter(logging.Handler):
 
     def emit(self, record):
         self.queries.append(record.getMessage())
+
+
+SHANGHAI = datetime(2000, 1, 1, 8) - datetime(2000, 1, 1)
+
+
+def sh(y, m, d, hh=0, mm=0):
+    """A Shanghai wall-clock time as naive UTC, as the app stores times."""
+    return datetime(y, m, d, hh, mm) - SHANGHAI
+
+
+def national_day_calendar():
+    """Off 1-8 October 2026; make-up working days on Sunday 27 Sept and Saturday 10 Oct."""
+    from datetime import date
+
+    from models import CalendarDay
+    for d in range(1, 9):
+        CalendarDay.create(day=date(2026, 10, d), kind="holiday", name="国庆节")
+    for day in (date(2026, 9, 27), date(2026, 10, 10)):
+        CalendarDay.create(day=day, kind="workday", name="国庆调休")

@@ -32,7 +32,10 @@ def test_register_find_and_log_a_contact(live_server, page, log_in, staff_passwo
     number = Complaint.get().number
     expect(page.locator("h1")).to_contain_text(number)
 
-    page.click("text=投诉列表")
+    page.click("nav >> text=投诉列表")
+    expect(page.locator("h1")).to_have_text("投诉列表")
+    # A boosted navigation swaps the page in, then htmx wires it up: type after that.
+    page.wait_for_function("() => document.querySelector('#filters')['htmx-internal-data'] !== undefined")
     page.fill("#q", "1391234")
     expect(page).to_have_url(re.compile(r"q=1391234"))
     expect(page.locator("#inbox-rows tbody tr")).to_have_count(1)

@@ -1,0 +1,197 @@
+"""The pages of the deadline policy: inbox deadlines, overdue board, bell, parts, admin screens."""
+import io
+from datetime import timedelta
+
+import pytest
+from helpers import post, sh
+
+import workflow
+from models import CalendarDay, ClockRule, Complaint, Department, Notification, Setting, User, WaitReason, utcnow
+
+
+def late_complaint(make_complaint, **fields):
+    """A product-quality complaint received five hours ago: first contact 3 hours late."""
+    fields.setdefault("category", "product_quality")
+    return make_complaint(by="advisor", now=utcnow() - timedelta(hours=5), **fields)
+
+
+def test_overdue_board_for_the_owner(as_user, make_complaint):
+    late = late_complaint(make_complaint, major_facts=["fire"])
+    fine = make_complaint(by="advisor", now=utcnow(), category="price")
+    client = as_user("gm")
+    page = client.get("/overdue").get_data(as_text=True)
+    assert late.number in page and fine.number not in page
+    assert 'hx-trigger="every 60s"' in page and "售后服务部" in page
+    fragment = client.get("/overdue", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and late.number in fragment and 'class="counts"' in fragment
+
+
+@pytest.mark.parametrize("user, status", [("gm", 200), ("care", 200), ("service_mgr", 404), ("front", 404),
+                                          ("admin", 404), ("clerk", 404)])
+def test_overdue_board_is_for_the_gm_and_care_manager(as_user, staff, user, status):
+    assert as_user(user).get("/overdue").status_code == status
+
+
+def test_remedial_action_shows_on_the_board(as_user, make_complaint, staff):
+    late = late_complaint(make_complaint)
+    client = as_user("gm")
+    data = {"remedial-text": "已约谈售后总监，今天下班前联系客户", "remedial-version": str(late.version)}
+    assert post(client, f"/complaints/{late.number}/act/remedial", data).status_code == 303
+    assert "已约谈售后总监" in client.get("/overdue").get_data(as_text=True)
+
+
+def test_inbox_shows_time_left_and_filters_by_deadline(as_user, make_complaint):
+    late = late_complaint(make_complaint)
+    later = make_complaint(by="advisor", now=utcnow(), category="price")
+    client = as_user("care")
+    page = client.get("/inbox").get_data(as_text=True)
+    assert page.index(late.number) < page.index(later.number)  # earliest deadline first
+    assert "due-overdue" in page and "超期" in page
+    overdue = client.get("/inbox?due=overdue").get_data(as_text=True)
+    assert late.number in overdue and later.number not in overdue
+
+
+def test_complaint_page_shows_its_clocks(as_user, make_complaint):
+    c = late_complaint(make_complaint)
+    page = as_user("care").get(f"/complaints/{c.number}").get_data(as_text=True)
+    assert "首次响应" in page and "处理完成" in page and "due-overdue" in page
+
+
+def swept_late_complaint(app, make_complaint):
+    """Registered Friday 09:00, two-hour first contact, swept at noon: care and GM notified."""
+    make_complaint(by="advisor", now=sh(2026, 11, 20, 9, 0), category="product_quality")
+    with app.app_context():
+        workflow.sweep(sh(2026, 11, 20, 12, 0))
+
+
+def test_bell_counts_unread_and_opening_marks_read(app, as_user, make_complaint, staff):
+    swept_late_complaint(app, make_complaint)
+    client = as_user("gm")
+    assert '<span class="count"' in client.get("/notifications/bell", headers={"HX-Request": "true"}).get_data(
+        as_text=True)
+    note = Notification.get(Notification.user == staff["gm"])
+    response = post(client, f"/notifications/{note.id}/open", {})
+    assert response.status_code == 303 and "/complaints/" in response.headers["Location"]
+    assert Notification.get_by_id(note.id).read_at is not None
+    assert post(as_user("care"), f"/notifications/{note.id}/open", {}).status_code == 404
+
+
+def test_mark_all_read(app, as_user, make_complaint):
+    swept_late_complaint(app, make_complaint)
+    client = as_user("care")
+    assert "TS-" in client.get("/notifications").get_data(as_text=True)
+    post(client, "/notifications/read-all", {})
+    assert not Notification.select().where(Notification.read_at.is_null()
+                                           & (Notification.user == User.get(User.username == "care"))).exists()
+
+
+def test_parts_work_order_through_the_page(as_user, make_complaint, staff):
+    c = make_complaint(by="advisor", category="parts_supply")
+    workflow.perform("contact", c.id, c.version, staff["service_mgr"], utcnow(), method="phone", summary="x")
+    client = as_user("service_mgr")
+    data = {"parts-stock": "out", "parts-version": str(Complaint.get_by_id(c.id).version),
+            "parts-lines-0-part_name": "空调压缩机", "parts-lines-0-part_number": "5Q0820803",
+            "parts-lines-0-quantity": "1"}
+    assert post(client, f"/complaints/{c.number}/act/parts", data, htmx=True).status_code == 200
+    tracking = client.get("/parts").get_data(as_text=True)
+    assert c.number in tracking and "空调压缩机" in tracking
+
+
+def test_parts_out_of_stock_needs_a_part(as_user, make_complaint, staff):
+    c = make_complaint(by="advisor", category="parts_supply")
+    workflow.perform("contact", c.id, c.version, staff["service_mgr"], utcnow(), method="phone", summary="x")
+    data = {"parts-stock": "out", "parts-version": str(Complaint.get_by_id(c.id).version)}
+    response = post(as_user("service_mgr"), f"/complaints/{c.number}/act/parts", data, htmx=True)
+    assert response.status_code == 422 and 'id="parts-lines-error"' in response.get_data(as_text=True)
+
+
+def test_set_deadline_is_typed_in_local_time(as_user, make_complaint):
+    c = make_complaint(by="advisor", now=utcnow())
+    data = {"set_deadline-due_at": "2099-01-05T17:30", "set_deadline-reason": "等待厂家技术支持",
+            "set_deadline-version": str(c.version)}
+    assert post(as_user("care"), f"/complaints/{c.number}/act/set_deadline", data).status_code == 303
+    from models import Clock
+    clock = Clock.get((Clock.complaint == c) & (Clock.kind == "completion"))
+    assert clock.due_at.strftime("%Y-%m-%d %H:%M") == "2099-01-05 09:30"
+    assert post(as_user("service_mgr"), f"/complaints/{c.number}/act/set_deadline", data).status_code == 403
+
+
+def test_admin_edits_rules_with_errors_beside_the_field(as_user):
+    client = as_user("admin")
+    assert "首次响应" in client.get("/admin/rules").get_data(as_text=True)
+    bad = post(client, "/admin/rules", {"kind": "completion", "category": "price", "severity": "*", "amount": "0",
+                                         "unit": "hours"})
+    assert bad.status_code == 422 and 'id="amount-error"' in bad.get_data(as_text=True)
+    good = post(client, "/admin/rules", {"kind": "completion", "category": "price", "severity": "*", "amount": "48",
+                                          "unit": "hours"})
+    assert good.status_code == 303
+    rule = ClockRule.get(ClockRule.category == "price")
+    assert post(client, f"/admin/rules/{rule.id}", {f"rule{rule.id}-amount": "5000",
+                                                   f"rule{rule.id}-unit": "hours"}).status_code == 422
+    assert post(client, f"/admin/rules/{rule.id}", {f"rule{rule.id}-amount": "3",
+                                                   f"rule{rule.id}-unit": "working_days"}).status_code == 303
+    assert (ClockRule.get_by_id(rule.id).amount, ClockRule.get_by_id(rule.id).unit) == (3, "working_days")
+    assert post(client, f"/admin/rules/{rule.id}", {"delete": "1"}).status_code == 303
+    assert ClockRule.get_or_none(ClockRule.id == rule.id) is None
+
+
+def test_calendar_takes_a_years_list_all_or_nothing(as_user):
+    client = as_user("admin")
+    bad = post(client, "/admin/calendar", {"days-lines": "2027-01-01 holiday 元旦\n2027-02-30 holiday 春节"})
+    assert bad.status_code == 422 and "2027-02-30" in bad.get_data(as_text=True)
+    assert CalendarDay.select().count() == 0
+    good = post(client, "/admin/calendar", {"days-lines": "2027-01-01 holiday 元旦\n2027-02-07 workday 春节调休"})
+    assert good.status_code == 303 and CalendarDay.select().count() == 2
+
+
+def test_calendar_imports_a_csv_file(as_user):
+    client = as_user("admin")
+    csv = "date,kind,name\n2027-10-01,holiday,国庆节\n2027-10-09,workday,国庆调休\n".encode("utf-8-sig")
+    response = post(client, "/admin/calendar/import", {"csv-file": (io.BytesIO(csv), "days.csv")})
+    assert response.status_code == 303
+    assert {(d.kind, d.name) for d in CalendarDay.select()} == {("holiday", "国庆节"), ("workday", "国庆调休")}
+
+
+def test_working_hours_must_be_in_order(as_user):
+    client = as_user("admin")
+    bad = post(client, "/admin/calendar/hours", {"hours-work_start": "09:00", "hours-lunch_start": "08:00",
+                                                 "hours-lunch_end": "13:00", "hours-work_end": "18:00"})
+    assert bad.status_code == 422
+    good = post(client, "/admin/calendar/hours", {"hours-work_start": "09:00", "hours-lunch_start": "12:00",
+                                                  "hours-lunch_end": "13:00", "hours-work_end": "18:00"})
+    assert good.status_code == 303 and Setting.read("working_hours")["work_end"] == "18:00"
+
+
+def test_ladder_settings(as_user):
+    client = as_user("admin")
+    data = {"before": ["handler"], "due_day": ["handler"], "overdue": ["general_manager"],
+            "unhappy": ["general_manager", "care_manager"], "pausing": ["parts_centre"]}
+    assert post(client, "/admin/ladder", data).status_code == 303
+    assert Setting.read("ladder")["overdue"] == ["general_manager"]
+    assert WaitReason.get(WaitReason.code == "parts_centre").pauses_completion
+
+
+def test_department_webhook_must_be_a_web_address(as_user):
+    dept = Department.get(Department.code == "after_sales")
+    client = as_user("admin")
+    assert post(client, f"/admin/departments/{dept.id}", {"webhook_url": "javascript:alert(1)",
+                                                          "webhook_format": "wecom"}).status_code == 422
+    assert post(client, f"/admin/departments/{dept.id}", {"webhook_url": "https://robot.example/send?key=1",
+                                                          "webhook_format": "wecom"}).status_code == 303
+    assert Department.get_by_id(dept.id).webhook_format == "wecom"
+
+
+@pytest.mark.parametrize("path", ["/admin/rules", "/admin/calendar", "/admin/ladder"])
+def test_policy_screens_are_for_the_administrator(as_user, path):
+    assert as_user("care").get(path).status_code == 404
+
+
+def test_user_chooses_what_reaches_them(as_user):
+    client = as_user("gm")
+    bad = post(client, "/account", {"language": "zh_CN", "email": "not-an-address"})
+    assert bad.status_code == 422 and 'id="email-error"' in bad.get_data(as_text=True)
+    ok = post(client, "/account", {"language": "zh_CN", "email": "gm@dealer.test", "email_kinds": ["overdue"],
+                                   "digest": "y"})
+    assert ok.status_code == 303
+    gm = User.get(User.username == "gm")
+    assert (gm.email, gm.email_kinds, gm.digest) == ("gm@dealer.test", "overdue", True)

@@ -1,0 +1,158 @@
+"""The reminder and escalation ladder, swept at explicit instants."""
+
+import pytest
+from helpers import national_day_calendar, sh
+
+import notify
+import workflow
+from models import Clock, Complaint, Escalation, Notification, Outbox, Setting, User
+
+
+@pytest.fixture
+def sweep(app):
+    def _sweep(now):
+        with app.app_context():
+            return workflow.sweep(now)
+    return _sweep
+
+
+def register(make_complaint, at, **fields):
+    fields.setdefault("category", "repair_quality")  # after-sales: service_mgr's department
+    return make_complaint(by="advisor", now=at, **fields)
+
+
+def act(complaint, action, by, now, **data):
+    fresh = Complaint.get_by_id(complaint.id)
+    return workflow.perform(action, fresh.id, fresh.version, by, now, **data)
+
+
+def sent(report, kind=None):
+    return [(k, level, users) for _number, k, level, users in report["notified"] if kind in (None, k)]
+
+
+def test_registered_1730_on_the_last_day_before_the_holiday(make_complaint, staff, sweep):
+    national_day_calendar()
+    register(make_complaint, sh(2026, 9, 30, 17, 30), category="parts_supply")
+    # First contact (24 h) falls due on 1 October, a holiday: the due-day reminder goes at once.
+    assert sent(sweep(sh(2026, 9, 30, 17, 31))) == [("first_contact", "due_day", ["service_mgr"])]
+    assert sent(sweep(sh(2026, 10, 5, 10, 0))) == []   # the holiday: nothing new
+    # The first working day it is late, the care manager and the general manager hear of it.
+    assert sent(sweep(sh(2026, 10, 9, 8, 30))) == [("first_contact", "overdue", ["care", "gm"])]
+    # The parts order's 5 working days end on 14 October: reminded the working day before,
+    # on the day, and escalated on the first working day after.
+    assert sent(sweep(sh(2026, 10, 12, 12, 0))) == []
+    assert sent(sweep(sh(2026, 10, 13, 9, 0))) == [("completion", "before", ["service_mgr"])]
+    assert sent(sweep(sh(2026, 10, 14, 8, 31))) == [("completion", "due_day", ["service_mgr"])]
+    assert sent(sweep(sh(2026, 10, 14, 18, 0))) == []  # late after closing time: tomorrow morning
+    assert sent(sweep(sh(2026, 10, 15, 8, 30))) == [("completion", "overdue", ["care", "gm"])]
+    assert sent(sweep(sh(2026, 10, 20, 9, 0))) == []   # each step once
+    assert Notification.select().where(Notification.user == staff["gm"]).count() == 2
+
+
+def test_two_sweeps_at_the_same_instant_notify_once(make_complaint, sweep):
+    register(make_complaint, sh(2026, 11, 20, 9, 0), category="product_quality")
+    first, second = sweep(sh(2026, 11, 20, 9, 1)), sweep(sh(2026, 11, 20, 9, 1))
+    # Due today (2 h) and the working day before completion (Monday 09:00): today.
+    assert sent(first) == [("first_contact", "due_day", ["service_mgr"]), ("completion", "before", ["service_mgr"])]
+    assert second["notified"] == []
+    assert Notification.select().count() == 2
+
+
+def test_a_three_hour_outage_covering_two_deadlines(make_complaint, sweep):
+    a = register(make_complaint, sh(2026, 11, 20, 9, 0), category="product_quality")    # due 11:00
+    b = register(make_complaint, sh(2026, 11, 20, 9, 30), category="product_quality")   # due 11:30
+    sweep(sh(2026, 11, 20, 9, 31))  # the due-day reminders, then the consumer dies
+    report = sweep(sh(2026, 11, 20, 12, 31))
+    assert sorted((n, k, level) for n, k, level, _u in report["notified"]) == [
+        (a.number, "first_contact", "overdue"), (b.number, "first_contact", "overdue")]
+    assert sweep(sh(2026, 11, 20, 12, 32))["notified"] == []
+    assert Escalation.select().where(Escalation.level == "overdue").count() == 2
+
+
+def test_stale_reminders_are_skipped_not_sent_after_an_outage(make_complaint, sweep):
+    register(make_complaint, sh(2026, 11, 16, 10, 0))  # completion due Thursday 19 Nov 10:00
+    report = sweep(sh(2026, 11, 19, 10, 30))  # the consumer was down since Monday
+    assert sent(report) == [("first_contact", "overdue", ["care", "gm"]),
+                            ("completion", "overdue", ["care", "gm"])]
+    levels = {(e.clock.kind, e.level, e.skipped) for e in Escalation.select()}
+    assert ("completion", "before", True) in levels and ("completion", "due_day", True) in levels
+
+
+def test_a_clock_met_between_two_sweeps_raises_no_alert(make_complaint, staff, sweep):
+    c = register(make_complaint, sh(2026, 11, 20, 9, 0), category="product_quality")
+    sweep(sh(2026, 11, 20, 9, 1))
+    act(c, "contact", staff["service_mgr"], sh(2026, 11, 20, 10, 0), method="phone", summary="x")
+    report = sweep(sh(2026, 11, 20, 11, 30))
+    assert sent(report, "first_contact") == []
+
+
+def test_a_complaint_closed_during_the_outage_raises_no_alert(make_complaint, staff, sweep):
+    c = register(make_complaint, sh(2026, 11, 20, 9, 0), category="product_quality")
+    act(c, "close", staff["care"], sh(2026, 11, 20, 9, 5), reason="客户撤诉")
+    assert sweep(sh(2026, 11, 23, 9, 0))["notified"] == []
+    assert Notification.select().count() == 0
+
+
+def test_an_interrupted_sweep_notifies_exactly_once_on_the_next_run(make_complaint, sweep, monkeypatch):
+    register(make_complaint, sh(2026, 11, 20, 9, 0), category="product_quality")
+    register(make_complaint, sh(2026, 11, 20, 9, 0), category="product_quality")
+
+    def killed(self):
+        raise KeyboardInterrupt("consumer killed mid-sweep")
+    monkeypatch.setattr(notify.Batch, "write", killed)
+    with pytest.raises(KeyboardInterrupt):
+        sweep(sh(2026, 11, 20, 11, 30))
+    assert Escalation.select().count() == 0 and Notification.select().count() == 0
+    monkeypatch.undo()
+    report = sweep(sh(2026, 11, 20, 11, 30))
+    assert len(sent(report, "first_contact")) == 2
+    assert Notification.select().where(Notification.kind == "overdue").count() == 4  # care and gm, twice
+    assert sweep(sh(2026, 11, 20, 11, 31))["notified"] == []
+
+
+def test_still_unhappy_at_the_callback_tells_the_general_manager_at_once(app, make_complaint, staff):
+    c = register(make_complaint, sh(2026, 11, 20, 9, 0))
+    act(c, "unfounded", staff["service_mgr"], sh(2026, 11, 20, 10, 0), explanation="正常")
+    with app.app_context():
+        act(c, "callback", staff["care"], sh(2026, 11, 20, 20, 0), outcome="unhappy", notes="不满意")
+    note = Notification.get()
+    assert (note.user.username, note.kind, note.urgent) == ("gm", "unhappy", True)
+
+
+def test_recipients_and_levels_are_configurable(make_complaint, sweep):
+    Setting.write("ladder", {"before": [], "due_day": ["handler"], "overdue": ["general_manager"],
+                             "unhappy": ["general_manager"]})
+    register(make_complaint, sh(2026, 11, 16, 10, 0))
+    assert sent(sweep(sh(2026, 11, 18, 9, 0))) == [("first_contact", "overdue", ["gm"])]
+    assert not Escalation.select().where(Escalation.level == "before").exists()
+
+
+def test_the_handler_gets_the_reminders_once_assigned(make_complaint, staff, sweep):
+    c = register(make_complaint, sh(2026, 11, 20, 9, 0), category="product_quality")
+    act(c, "assign", staff["service_mgr"], sh(2026, 11, 20, 9, 0), department=c.department, handler=staff["advisor"])
+    assert sent(sweep(sh(2026, 11, 20, 9, 1)), "first_contact") == [("first_contact", "due_day",
+                                                                     ["advisor", "service_mgr"])]
+
+
+def test_reminders_wait_for_working_hours_urgent_ones_do_not(app, make_complaint, staff, sweep):
+    app.config["SMTP_HOST"] = "127.0.0.1"
+    for name in ("service_mgr", "gm"):
+        User.update(email=f"{name}@dealer.test", email_kinds="before,due_day,overdue,unhappy").where(
+            User.username == name).execute()
+    register(make_complaint, sh(2026, 11, 20, 17, 45))  # Friday after closing
+    sweep(sh(2026, 11, 20, 17, 46))
+    reminder = Outbox.get(Outbox.target == "service_mgr@dealer.test")
+    assert reminder.send_after == sh(2026, 11, 23, 8, 30)  # Monday morning
+    assert "TS-2026-0001" in reminder.subject
+    sweep(sh(2026, 11, 23, 9, 0))  # overdue at Monday's opening? first contact was due Saturday 17:45
+    overdue = Outbox.get(Outbox.target == "gm@dealer.test")
+    assert overdue.send_after == sh(2026, 11, 23, 9, 0)
+
+
+def test_sweep_reads_only_what_is_due(make_complaint, sweep, count_queries):
+    for i in range(5):
+        register(make_complaint, sh(2026, 11, 20, 9, i))
+    Clock.update(next_step_at=None).execute()  # nothing is due
+    with count_queries() as q:
+        assert sweep(sh(2026, 11, 20, 10, 0)) == {"notified": [], "skipped": []}
+    assert len([s for s in q.queries if "FROM \"clock\"" in s]) == 1
