@@ -16,8 +16,10 @@ from peewee import chunked
 
 import accounts
 import catalog
+import deadlines
+import ladder
 from app import create_app
-from models import Complaint, Department, User, db, refresh_statistics
+from models import Clock, Complaint, Department, Notification, User, db, refresh_statistics, utcnow
 
 TOTAL = int(os.environ.get("BENCH_COMPLAINTS", "100000"))
 RUNS = 20
@@ -94,8 +96,63 @@ def main():
             session["_fresh"] = True
         median, worst = timed(client, url)
         print(f"{username:<6} {name:<38} {median:>10.1f} {worst:>8.1f}")
+    bench_sweep(app)
     db.close()
     print(f"database: {folder}/bench.db (delete when done)")
+
+
+DUE = int(os.environ.get("BENCH_DUE", "1000"))
+
+
+def add_clocks(now):
+    """Every complaint gets its clocks: met ones for the closed, a running completion clock
+    for the open; DUE of the open ones have a ladder step due now."""
+    accounts.create_user("gm", "GM", ["general_manager"], "bench-password")
+    rows, due_left = [], DUE
+    late = utcnow() - timedelta(hours=1)
+    for cid, status, received in Complaint.select(Complaint.id, Complaint.status, Complaint.received_at).tuples():
+        rows.append({"complaint": cid, "kind": "first_contact", "started_at": received,
+                     "original_due_at": received + timedelta(hours=24), "due_at": received + timedelta(hours=24),
+                     "met_at": received + timedelta(hours=2), "met_late": False,
+                     "next_step_at": None, "next_level": ""})  # insert_many takes its columns from row 1
+        done = status == "closed"
+        # Late by an hour of real time, so the overdue board (which reads the clock) shows them too.
+        due = late if (not done and due_left) else now + timedelta(days=3)
+        if not done and due_left:
+            due_left -= 1
+        rows.append({"complaint": cid, "kind": "completion", "started_at": received, "original_due_at": due,
+                     "due_at": due, "met_at": received + timedelta(hours=50) if done else None,
+                     "met_late": False if done else None,
+                     "next_step_at": None if done else due + timedelta(minutes=1), "next_level": "overdue"})
+    with db.atomic():
+        for batch in chunked(rows, 60):
+            Clock.insert_many(batch).execute()
+    refresh_statistics()
+    return len(rows)
+
+
+def bench_sweep(app):
+    now = datetime(2030, 6, 5, 3, 0)  # a Wednesday, 11:00 in Shanghai: working hours
+    t0 = time.perf_counter()
+    clocks = add_clocks(now)
+    print(f"\nadded {clocks:,} clocks in {time.perf_counter() - t0:.1f} s; {DUE:,} have a ladder step due")
+    calendar = deadlines.load_calendar("Asia/Shanghai")
+    with app.app_context():
+        t0 = time.perf_counter()
+        report = ladder.sweep(now + timedelta(minutes=2), calendar)
+        first = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
+        again = ladder.sweep(now + timedelta(minutes=3), calendar)
+        second = (time.perf_counter() - t0) * 1000
+    print(f"sweep with {len(report['notified']):,} clocks due: {first:.0f} ms "
+          f"({Notification.select().count():,} notifications written)")
+    print(f"sweep again, nothing due ({len(again['notified'])} notified): {second:.1f} ms")
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = User.get(User.username == "gm").login_token
+    rows = client.get("/overdue").get_data(as_text=True).count('href="/complaints/TS-')
+    median, worst = timed(client, "/overdue")
+    print(f"overdue board listing {rows:,} late clocks: median {median:.0f} ms, max {worst:.0f} ms")
 
 
 if __name__ == "__main__":

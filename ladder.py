@@ -14,8 +14,10 @@ carries the moment of its next step, so the sweep reads only what is due.
 """
 from datetime import timedelta
 
+from peewee import chunked
+
 import notify
-from models import Clock, Complaint, Escalation, Setting, User, UserRole, write_transaction
+from models import Clock, Complaint, Department, Escalation, Setting, User, UserRole, bulk_insert, write_transaction
 
 LEVELS = ("before", "due_day", "overdue")
 RECIPIENT_KINDS = ("handler", "department_manager", "care_manager", "general_manager", "callback_clerk")
@@ -65,31 +67,42 @@ def schedule(clock, calendar, done=frozenset(), enabled=None):
 
 
 def sweep(now, calendar):
-    """Take every ladder step that has come due; return what was done."""
+    """Take every ladder step that has come due; return what was done.
+
+    One transaction, written in bulk: an interrupted sweep leaves nothing behind
+    and the next one takes the same steps, once.
+    """
     enabled = recipients_setting()
     with write_transaction():
-        due = list(Clock.select(Clock, Complaint).join(Complaint)
+        due = list(Clock.select(Clock, Complaint.id, Complaint.number, Complaint.customer_name,
+                                Complaint.department, Complaint.handler).join(Complaint)
                    .where(Clock.next_step_at <= now, Clock.met_at.is_null(), Clock.stopped_at.is_null())
                    .order_by(Clock.next_step_at))
         done = _levels_done([c.id for c in due])
         directory = Directory()
-        outgoing = notify.Batch(now, calendar)
+        outgoing = notify.Batch(now, calendar, directory.departments)
         report = {"notified": [], "skipped": []}
+        escalations, next_steps = [], {}
         for clock in due:
             steps = [(level, at) for level, at in step_times(clock, calendar)
                      if at <= now and level not in done[clock.id] and enabled.get(level)]
-            for level, _at in steps[:-1]:
-                Escalation.create(clock=clock, level=level, at=now, skipped=True)
-                report["skipped"].append((clock.complaint.number, clock.kind, level))
+            for index, (level, _at) in enumerate(steps):
+                last = index == len(steps) - 1
+                escalations.append({"clock": clock.id, "level": level, "at": now, "skipped": not last})
+                if not last:
+                    report["skipped"].append((clock.complaint.number, clock.kind, level))
             if steps:
                 level = steps[-1][0]
-                Escalation.create(clock=clock, level=level, at=now)
                 users = directory.recipients(enabled[level], clock.complaint)
                 outgoing.add(users, clock.complaint, clock, level, urgent=(level == "overdue"))
                 report["notified"].append((clock.complaint.number, clock.kind, level,
                                            sorted(u.username for u in users)))
             schedule(clock, calendar, done[clock.id] | {level for level, _at in steps}, enabled)
-            clock.save(only=[Clock.next_step_at, Clock.next_level])
+            next_steps.setdefault((clock.next_step_at, clock.next_level), []).append(clock.id)
+        bulk_insert(Escalation, escalations)
+        for (step_at, level), ids in next_steps.items():
+            for chunk in chunked(ids, 500):
+                Clock.update(next_step_at=step_at, next_level=level).where(Clock.id.in_(chunk)).execute()
         outgoing.write()
     return report
 
@@ -116,6 +129,7 @@ class Directory:
     """Active staff by role, read once per sweep rather than once per clock."""
 
     def __init__(self):
+        self.departments = {d.id: d for d in Department.select()}
         self.users = {u.id: u for u in User.select().where(User.active)}
         self.by_role = {}
         for row in UserRole.select().where(UserRole.user.in_(list(self.users))):

@@ -14,10 +14,9 @@ from email.message import EmailMessage
 from flask import current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from peewee import chunked
 
 import catalog
-from models import Notification, Outbox, User, db
+from models import Notification, Outbox, User, bulk_insert, db
 
 WEBHOOK_FORMATS = ("wecom", "dingtalk", "json")
 MAX_BACKOFF_MINUTES = 60
@@ -34,8 +33,9 @@ def smtp_configured():
 class Batch:
     """Notifications and outbox rows gathered during one change, written together."""
 
-    def __init__(self, now, calendar):
+    def __init__(self, now, calendar, departments=None):
         self.now, self.calendar = now, calendar
+        self.departments = departments  # {id: Department} when the caller has them already
         self.notifications, self.outbox = [], []
 
     def add(self, users, complaint, clock, kind, urgent=False):
@@ -44,7 +44,8 @@ class Batch:
                                        "kind": kind, "created_at": self.now, "urgent": urgent})
             if not user.digest:
                 self._personal(user, complaint, clock, kind, urgent)
-        department = complaint.department
+        department = (self.departments.get(complaint.department_id) if self.departments is not None
+                      else complaint.department)
         if department is not None and department.webhook_url:
             self._queue("webhook", department.webhook_url, complaint, clock, kind, urgent, "zh_CN",
                         department.webhook_format or "json")
@@ -64,10 +65,8 @@ class Batch:
                             "webhook_format": webhook_format, "created_at": self.now, "send_after": send_after})
 
     def write(self):
-        for rows in chunked(self.notifications, 100):
-            Notification.insert_many(rows).execute()
-        for rows in chunked(self.outbox, 50):
-            Outbox.insert_many(rows).execute()
+        bulk_insert(Notification, self.notifications)
+        bulk_insert(Outbox, self.outbox)
 
 
 def message(kind, complaint, clock, language, calendar):
