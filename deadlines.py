@@ -212,3 +212,22 @@ def urgency(due_at, now, calendar):
 
 def overdue_days_at(due_at, now, calendar):
     return calendar.working_days_between(calendar.local_day(due_at), calendar.local_day(now))
+
+
+def backfill(calendar):
+    """Give complaints registered before deadlines existed the clocks they would have.
+
+    Run once by the upgrade from the first schema: open complaints get their
+    running clocks from the times they already record.
+    """
+    from models import Complaint
+    ensure_defaults()
+    for complaint in Complaint.select().where(Complaint.status != "closed"):
+        if complaint.status == "registered":
+            start(complaint, "first_contact", complaint.received_at, calendar)
+        if complaint.status in ("registered", "in_progress"):
+            start(complaint, "completion", complaint.received_at, calendar)
+        if complaint.status == "awaiting_callback":
+            start(complaint, "callback", complaint.resolved_at or complaint.updated_at, calendar)
+        refresh_next_due(complaint)
+        complaint.save(only=[Complaint.next_due_at])

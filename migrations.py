@@ -21,6 +21,7 @@ def _migrator(database):
 
 def upgrade(database, models):
     """Create missing tables, then add missing columns and indexes."""
+    first_release = _is_first_release(database)
     database.create_tables(models, safe=True)
     migrator = _migrator(database)
     sqlite = isinstance(database, SqliteDatabase)
@@ -35,8 +36,22 @@ def upgrade(database, models):
             database.execute_sql("PRAGMA foreign_keys = ON")
     if sqlite and database.execute_sql("PRAGMA foreign_key_check").fetchall():
         raise RuntimeError("the upgrade left rows pointing at nothing; restore the backup")
+    if first_release:
+        _start_clocks(database)
     for step in STEPS:
         step(database, migrator)
+
+
+def _is_first_release(database):
+    """A database of the first release: complaints, but no clocks table yet."""
+    tables = set(database.get_tables())
+    return "complaint" in tables and "clock" not in tables
+
+
+def _start_clocks(database):
+    import deadlines
+    with database.atomic():
+        deadlines.backfill(deadlines.load_calendar())
 
 
 def _without_index(field):

@@ -5,6 +5,8 @@ HUEY_URL=redis://… to use Redis instead. Tasks are thin calls into the app.
 """
 import glob
 import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from huey import RedisHuey, SqliteHuey, crontab
 
@@ -62,7 +64,14 @@ def deliver_messages():
     return _in_app(work)
 
 
-@huey.periodic_task(crontab(hour="2", minute="30"))
+def _utc_hour(local_hour):
+    """huey's crontab runs on UTC; the backup should run at night in the dealership."""
+    zone = ZoneInfo(os.environ.get("DEALERSHIP_TZ", "Asia/Shanghai"))
+    offset = datetime.now(zone).utcoffset().total_seconds() // 3600
+    return str(int(local_hour - offset) % 24)
+
+
+@huey.periodic_task(crontab(hour=_utc_hour(2), minute="30"))
 @huey.lock_task("nightly-backup")
 def nightly_backup():
     """Copy the SQLite database every night and keep the last two weeks."""

@@ -27,14 +27,16 @@ def test_the_first_schema_upgrades_without_losing_rows(tmp_path):
     init_db(f"sqlite:///{path}")
     try:
         complaint = Complaint.get()
-        assert complaint.number == "TS-2026-0001" and complaint.next_due_at is None
-        assert complaint.waiting_reason == ""
+        assert complaint.number == "TS-2026-0001" and complaint.waiting_reason == ""
+        # Its deadlines run from when it was received, as if they had always existed.
+        kinds = {c.kind: c for c in Clock.select().where(Clock.complaint == complaint)}
+        assert set(kinds) == {"first_contact", "completion"}
+        assert complaint.next_due_at == kinds["first_contact"].due_at
         assert User.get().email == "" and User.get().digest is False
-        assert Clock.select().count() == 0  # the new tables exist
         index_names = {row[1] for row in db.execute_sql("PRAGMA index_list(complaint)").fetchall()}
         assert "complaint_next_due_at" in index_names
         init_db(f"sqlite:///{path}")  # running it again changes nothing
-        assert Complaint.select().count() == 1
+        assert Complaint.select().count() == 1 and Clock.select().count() == 2
     finally:
         db.close()
 

@@ -1,5 +1,6 @@
 """Background tasks run in-process (huey immediate mode is not needed: call_local)."""
 import os
+from datetime import datetime
 
 import tasks
 
@@ -18,3 +19,16 @@ def test_nightly_backup_copies_the_database_and_keeps_two_weeks(app, staff, monk
 
 def test_huey_uses_sqlite_in_the_instance_folder_by_default():
     assert type(tasks.huey).__name__ == "SqliteHuey"
+
+
+def test_the_periodic_tasks_run_the_sweep_and_the_outbox(app, staff, monkeypatch):
+    monkeypatch.setattr(tasks, "_app", app)
+    assert set(tasks.deadline_sweep.call_local()) == {"notified", "skipped"}
+    assert tasks.deliver_messages.call_local() == {"sent": 0, "failed": 0}
+
+
+def test_sweep_and_outbox_run_every_minute_and_the_backup_at_night():
+    def due_at(utc):
+        return {t.name for t in tasks.huey.read_periodic(utc)}
+    assert due_at(datetime(2026, 11, 20, 3, 17)) == {"deadline_sweep", "deliver_messages"}
+    assert due_at(datetime(2026, 11, 20, 18, 30)) == {"deadline_sweep", "deliver_messages", "nightly_backup"}
