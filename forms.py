@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -22,7 +21,6 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
-    TimeField,
     widgets,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
@@ -42,7 +40,7 @@ def options(pairs):
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def _strip(value):
+def stripped(value):
     # A field missing from the post is "" like an empty one, never NULL.
     return value.strip() if isinstance(value, str) else ("" if value is None else value)
 
@@ -61,7 +59,7 @@ def text(label, required=False, size=TEXT, area=True, **kw):
     # No Optional() on optional text: it would stop form-level checks on empty fields.
     checks = [DataRequired(), Length(max=size)] if required else [Length(max=size)]
     field = TextAreaField if area else StringField
-    return field(label, validators=checks, filters=[_strip], **kw)
+    return field(label, validators=checks, filters=[stripped], **kw)
 
 
 def choice(label, kind, required=True, blank=True):
@@ -80,7 +78,7 @@ def department_choices(blank_label):
 
 class LoginForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=40)],
-                           filters=[_strip])
+                           filters=[stripped])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
@@ -205,7 +203,7 @@ class ReasonForm(FlaskForm):
 
 class InboxFilter(Form):
     """The inbox's filters; read from the query string, so no CSRF."""
-    q = StringField(_l("Search"), validators=[Optional(), Length(max=60)], filters=[_strip])
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=60)], filters=[stripped])
     status = SelectField(_l("Status"), choices=options([("open", _l("Open")), ("all", _l("All"))]
                                                        + catalog.STATUSES), default="open")
     department = SelectField(_l("Department"), validators=[Optional()])
@@ -226,41 +224,14 @@ class InboxFilter(Form):
             self[name].choices[0] = SelectChoice("", _l("All"))
 
 
-USERNAME = Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, dot, dash and underscore only."))
-
-
-class UserForm(FlaskForm):
-    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=40), USERNAME],
-                           filters=[_strip])
-    display_name = text(_l("Full name"), required=True, size=60, area=False)
-    department = SelectField(_l("Department"), validators=[Optional()])
-    roles = MultiCheckboxField(_l("Roles"), choices=options(catalog.ROLES),
-                               validators=[DataRequired(_l("Give the user at least one role."))])
-    language = SelectField(_l("Language"), choices=options(catalog.LANGUAGES), default="zh_CN")
-    active = BooleanField(_l("Active"), default=True)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.department.choices = department_choices(_l("— none —"))
-
-
-class PasswordForm(FlaskForm):
-    password = PasswordField(_l("New password (leave empty to generate one)"),
-                             validators=[Optional(), Length(min=10, max=200)])
-
-
-class DepartmentForm(FlaskForm):
-    name = text(_l("Department name"), required=True, size=60, area=False)
-
-
 EMAIL = Regexp(r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address like name@example.com."))
 
 
 class AccountForm(FlaskForm):
     language = SelectField(_l("Language"), choices=options(catalog.LANGUAGES))
-    email = StringField(_l("E-mail address"), filters=[_strip], validators=[Length(max=120), EMAIL])
+    email = StringField(_l("E-mail address"), filters=[stripped], validators=[Length(max=120), EMAIL])
     email_kinds = MultiCheckboxField(_l("Send me by e-mail"), choices=options(catalog.NOTIFICATION_KINDS))
-    webhook_url = StringField(_l("My webhook address"), filters=[_strip],
+    webhook_url = StringField(_l("My webhook address"), filters=[stripped],
                               validators=[Length(max=500), webhook_address])
     webhook_format = SelectField(_l("Message format"), choices=options([("", "—")] + catalog.WEBHOOK_FORMATS),
                                  validators=[Optional()])
@@ -325,55 +296,3 @@ class PartsReceivedForm(FlaskForm):
 class RemedialForm(FlaskForm):
     text = text(_l("What was done to put it right"), required=True)
     version = HiddenField()
-
-
-ANY = [("*", _l("any"))]
-
-
-class RuleForm(FlaskForm):
-    kind = SelectField(_l("Deadline"), choices=options(catalog.CLOCKS), validators=[InputRequired()])
-    category = SelectField(_l("Category"), choices=options(ANY + catalog.CATEGORIES), default="*")
-    severity = SelectField(_l("Severity"), choices=options(ANY + catalog.SEVERITIES), default="*")
-    amount = IntegerField(_l("Length"), validators=[InputRequired(), NumberRange(min=1, max=1000)])
-    unit = SelectField(_l("Unit"), choices=options(catalog.CLOCK_UNITS), validators=[InputRequired()])
-
-
-class RuleLengthForm(FlaskForm):
-    amount = IntegerField(_l("Length"), validators=[InputRequired(), NumberRange(min=1, max=1000)])
-    unit = SelectField(_l("Unit"), choices=options(catalog.CLOCK_UNITS), validators=[InputRequired()])
-
-
-class CalendarForm(FlaskForm):
-    lines = text(_l("Days, one per line: date, holiday or workday, name"), required=True, size=20000)
-
-
-class CalendarImportForm(FlaskForm):
-    file = FileField(_l("CSV file (date,kind,name)"), validators=[FileRequired()])
-
-
-class WorkingHoursForm(FlaskForm):
-    work_start = TimeField(_l("Work starts"), validators=[InputRequired()])
-    lunch_start = TimeField(_l("Lunch starts"), validators=[InputRequired()])
-    lunch_end = TimeField(_l("Lunch ends"), validators=[InputRequired()])
-    work_end = TimeField(_l("Work ends"), validators=[InputRequired()])
-
-    def validate_work_end(self, field):
-        times = [self.work_start.data, self.lunch_start.data, self.lunch_end.data, field.data]
-        if None not in times and not times[0] < times[1] <= times[2] < times[3]:
-            raise ValidationError(_l("Work starts, lunch starts, lunch ends and work ends must follow each other."))
-
-
-class LadderForm(FlaskForm):
-    before = MultiCheckboxField(_l("Reminder the working day before"), choices=options(catalog.RECIPIENTS))
-    due_day = MultiCheckboxField(_l("Due today"), choices=options(catalog.RECIPIENTS))
-    overdue = MultiCheckboxField(_l("Overdue"), choices=options(catalog.RECIPIENTS))
-    unhappy = MultiCheckboxField(_l("Still unhappy after the callback"), choices=options(catalog.RECIPIENTS))
-    pausing = MultiCheckboxField(_l("Waiting for these pauses the completion clock"),
-                                 choices=options(catalog.WAIT_REASONS))
-
-
-class DepartmentWebhookForm(FlaskForm):
-    webhook_url = StringField(_l("Group robot or webhook address"), filters=[_strip],
-                              validators=[Length(max=500), webhook_address])
-    webhook_format = SelectField(_l("Message format"), choices=options([("", "—")] + catalog.WEBHOOK_FORMATS),
-                                 validators=[Optional()])

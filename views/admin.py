@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from peewee import JOIN
 
 import accounts
-from forms import DepartmentForm, PasswordForm, UserForm
+from admin_forms import DepartmentForm, PasswordForm, UserForm
 from models import Department, User
 from permissions import can_administer
 from views import render

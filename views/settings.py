@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 import deadlines
 import ladder
-from forms import (
+from admin_forms import (
     CalendarForm,
     CalendarImportForm,
     DepartmentWebhookForm,

@@ -1,0 +1,88 @@
+"""Forms of the administrator's screens: users, departments, deadline rules,
+calendar, escalation."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+import catalog
+from forms import MultiCheckboxField, department_choices, options, stripped, text, webhook_address
+
+USERNAME = Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, dot, dash and underscore only."))
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=40), USERNAME],
+                           filters=[stripped])
+    display_name = text(_l("Full name"), required=True, size=60, area=False)
+    department = SelectField(_l("Department"), validators=[Optional()])
+    roles = MultiCheckboxField(_l("Roles"), choices=options(catalog.ROLES),
+                               validators=[DataRequired(_l("Give the user at least one role."))])
+    language = SelectField(_l("Language"), choices=options(catalog.LANGUAGES), default="zh_CN")
+    active = BooleanField(_l("Active"), default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.department.choices = department_choices(_l("— none —"))
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField(_l("New password (leave empty to generate one)"),
+                             validators=[Optional(), Length(min=10, max=200)])
+
+
+class DepartmentForm(FlaskForm):
+    name = text(_l("Department name"), required=True, size=60, area=False)
+
+
+ANY = [("*", _l("any"))]
+
+
+class RuleForm(FlaskForm):
+    kind = SelectField(_l("Deadline"), choices=options(catalog.CLOCKS), validators=[InputRequired()])
+    category = SelectField(_l("Category"), choices=options(ANY + catalog.CATEGORIES), default="*")
+    severity = SelectField(_l("Severity"), choices=options(ANY + catalog.SEVERITIES), default="*")
+    amount = IntegerField(_l("Length"), validators=[InputRequired(), NumberRange(min=1, max=1000)])
+    unit = SelectField(_l("Unit"), choices=options(catalog.CLOCK_UNITS), validators=[InputRequired()])
+
+
+class RuleLengthForm(FlaskForm):
+    amount = IntegerField(_l("Length"), validators=[InputRequired(), NumberRange(min=1, max=1000)])
+    unit = SelectField(_l("Unit"), choices=options(catalog.CLOCK_UNITS), validators=[InputRequired()])
+
+
+class CalendarForm(FlaskForm):
+    lines = text(_l("Days, one per line: date, holiday or workday, name"), required=True, size=20000)
+
+
+class CalendarImportForm(FlaskForm):
+    file = FileField(_l("CSV file (date,kind,name)"), validators=[FileRequired()])
+
+
+class WorkingHoursForm(FlaskForm):
+    work_start = TimeField(_l("Work starts"), validators=[InputRequired()])
+    lunch_start = TimeField(_l("Lunch starts"), validators=[InputRequired()])
+    lunch_end = TimeField(_l("Lunch ends"), validators=[InputRequired()])
+    work_end = TimeField(_l("Work ends"), validators=[InputRequired()])
+
+    def validate_work_end(self, field):
+        times = [self.work_start.data, self.lunch_start.data, self.lunch_end.data, field.data]
+        if None not in times and not times[0] < times[1] <= times[2] < times[3]:
+            raise ValidationError(_l("Work starts, lunch starts, lunch ends and work ends must follow each other."))
+
+
+class LadderForm(FlaskForm):
+    before = MultiCheckboxField(_l("Reminder the working day before"), choices=options(catalog.RECIPIENTS))
+    due_day = MultiCheckboxField(_l("Due today"), choices=options(catalog.RECIPIENTS))
+    overdue = MultiCheckboxField(_l("Overdue"), choices=options(catalog.RECIPIENTS))
+    unhappy = MultiCheckboxField(_l("Still unhappy after the callback"), choices=options(catalog.RECIPIENTS))
+    pausing = MultiCheckboxField(_l("Waiting for these pauses the completion clock"),
+                                 choices=options(catalog.WAIT_REASONS))
+
+
+class DepartmentWebhookForm(FlaskForm):
+    webhook_url = StringField(_l("Group robot or webhook address"), filters=[stripped],
+                              validators=[Length(max=500), webhook_address])
+    webhook_format = SelectField(_l("Message format"), choices=options([("", "—")] + catalog.WEBHOOK_FORMATS),
+                                 validators=[Optional()])
