@@ -96,6 +96,15 @@ def _setup_login(app):
     login.login_view = "auth.login"
     login.login_message = None
 
+    @login.unauthorized_handler
+    def unauthorized():
+        # An htmx request (the bell polling after the session ended) must not swap
+        # the login page into a corner of the screen: send the whole page there.
+        target = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+        if request.headers.get("HX-Request"):
+            return "", 200, {"HX-Redirect": target}
+        return redirect(target)
+
     @login.user_loader
     def load_user(token):
         return User.get_or_none((User.login_token == token) & User.active)

@@ -106,10 +106,12 @@ def test_every_page_and_fragment_needs_a_login(client, make_complaint):
     c = make_complaint()
     for path in ("/inbox", "/complaints/new", f"/complaints/{c.number}", f"/complaints/{c.number}/print",
                  f"/complaints/{c.number}/edit", "/complaints/similar?customer_phone=13812345678",
-                 "/account", "/admin/users"):
-        for headers in ({}, {"HX-Request": "true"}):
-            response = client.get(path, headers=headers)
-            assert response.status_code == 302 and "/login" in response.headers["Location"], path
+                 "/account", "/admin/users", "/overdue", "/notifications", "/notifications/bell", "/parts",
+                 "/admin/rules", "/admin/calendar"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], path
+        fragment = client.get(path, headers={"HX-Request": "true"})
+        assert fragment.get_data() == b"" and "/login" in fragment.headers["HX-Redirect"], path
     response = client.post(f"/complaints/{c.number}/act/note",
                            data={"note-text": "x", "csrf_token": csrf_token(client)})
     assert response.status_code == 302
