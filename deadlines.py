@@ -183,7 +183,23 @@ def after_action(action, complaint, data, now, calendar):
         start(complaint, "completion", now, calendar)
     elif action == "close":
         stop_all(complaint, now)
+    elif action == "edit":
+        reclassified(complaint, calendar)
     refresh_next_due(complaint)
+
+
+def reclassified(complaint, calendar):
+    """A new category or severity re-times the running clocks that nobody set by hand."""
+    for clock in Clock.select().where((Clock.complaint == complaint) & Clock.met_at.is_null()
+                                      & Clock.stopped_at.is_null() & (Clock.due_at == Clock.original_due_at)):
+        rule = rule_for(clock.kind, complaint.category, complaint.severity)
+        if rule is None or clock.paused_since:
+            continue
+        due = due_after(rule, clock.started_at, calendar)
+        if due != clock.due_at:
+            clock.due_at = clock.original_due_at = due
+            ladder.schedule(clock, calendar)
+            clock.save()
 
 
 def on_time(clock):

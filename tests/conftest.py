@@ -11,6 +11,14 @@ from app import create_app
 from models import Department, db
 
 
+@pytest.fixture(autouse=True, scope="session")
+def huey_in_memory():
+    """Tasks run in-process with in-memory storage (locks included), never the instance folder."""
+    import tasks
+    tasks.huey.immediate = True
+    yield
+
+
 @pytest.fixture
 def app(tmp_path, monkeypatch):
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))

@@ -167,3 +167,13 @@ def test_at_most_six_parts_lines(make_complaint, staff):
     seven = [{"part_name": f"p{i}", "part_number": "", "quantity": 1} for i in range(7)]
     with pytest.raises(workflow.WorkflowError):
         act(c, "parts", staff["care"], NOW, stock="out", lines=seven)
+
+
+def test_reclassifying_as_major_re_times_the_first_contact(make_complaint, staff):
+    c = make_complaint(category="price")
+    assert clock(c, "first_contact").due_at == NOW + timedelta(hours=24)
+    fields = {name: getattr(c, name) for name in workflow.REGISTRATION_FIELDS}
+    fields.update(major_facts=["media_court"], person_involved=None)
+    act(c, "edit", staff["care"], NOW + timedelta(minutes=30), fields=fields)
+    assert clock(c, "first_contact").due_at == NOW + timedelta(hours=2)
+    assert Complaint.get_by_id(c.id).next_due_at == NOW + timedelta(hours=2)
