@@ -16,7 +16,8 @@ from htmx_flask import Htmx
 
 import accounts
 import catalog
-from models import User, db, init_db
+import migrations
+from models import User, db
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -59,7 +60,7 @@ def create_app(config=None):
         accounts.configure_hasher(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"],
                                   app.config.get("ARGON2_PARALLELISM", 1))
 
-    init_db(app.config["DATABASE_URL"])
+    migrations.open_and_upgrade(app.config["DATABASE_URL"])
     CSRFProtect(app)
     Htmx(app)
     Babel(app, locale_selector=_select_locale)

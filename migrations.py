@@ -7,6 +7,8 @@ A change that renames or drops something gets its own numbered step below.
 from peewee import PostgresqlDatabase, SqliteDatabase
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
+from models import MODELS, db, init_db
+
 # Numbered steps for changes the generic one cannot make; none yet.
 STEPS = []
 
@@ -17,6 +19,14 @@ def _migrator(database):
     if isinstance(database, PostgresqlDatabase):
         return PostgresqlMigrator(database)
     raise RuntimeError(f"no migrator for {type(database).__name__}")
+
+
+def open_and_upgrade(url):
+    """Open the database at url and bring its schema up to date."""
+    database = init_db(url)
+    with db.connection_context():
+        upgrade(database, MODELS)
+    return database
 
 
 def upgrade(database, models):

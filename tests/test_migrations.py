@@ -5,7 +5,8 @@ import sqlite3
 from helpers import ROOT
 
 import accounts
-from models import Clock, Complaint, User, db, init_db
+from migrations import open_and_upgrade
+from models import Clock, Complaint, User, db
 
 
 def test_the_first_schema_upgrades_without_losing_rows(tmp_path):
@@ -24,7 +25,7 @@ def test_the_first_schema_upgrades_without_losing_rows(tmp_path):
                     " '2026-01-02 01:00:00', '2026-01-02 01:00:00', 1, 'phone', '', 'sales', '李', '13800000000',"
                     " '', '', '', '', 'price', 'other', 'general', '', 'd', 'registered', 0, 0, '', '', '', '',"
                     " '', '', 0, '', '', '', '', '', '', '', 1, '2026-01-02 01:00:00')")
-    init_db(f"sqlite:///{path}")
+    open_and_upgrade(f"sqlite:///{path}")
     try:
         complaint = Complaint.get()
         assert complaint.number == "TS-2026-0001" and complaint.waiting_reason == ""
@@ -35,7 +36,7 @@ def test_the_first_schema_upgrades_without_losing_rows(tmp_path):
         assert User.get().email == "" and User.get().digest is False
         index_names = {row[1] for row in db.execute_sql("PRAGMA index_list(complaint)").fetchall()}
         assert "complaint_next_due_at" in index_names
-        init_db(f"sqlite:///{path}")  # running it again changes nothing
+        open_and_upgrade(f"sqlite:///{path}")  # running it again changes nothing
         assert Complaint.select().count() == 1 and Clock.select().count() == 2
     finally:
         db.close()
