@@ -12,10 +12,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 run: $(VENV)/.installed translations
 	$(BIN)/flask --app app init-db
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops the web server and the task consumer)"
-	@trap 'kill 0' INT TERM; \
-	  $(BIN)/huey_consumer tasks.huey --workers 2 --worker-type thread --quiet & \
-	  $(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --threads=$(THREADS) --call app:create_app & \
-	  wait
+	@$(BIN)/flask --app app serve --host=$(HOST) --port=$(PORT) --threads=$(THREADS)
 
 test: $(VENV)/.dev-installed translations chromium
 	$(BIN)/ruff check .
@@ -46,8 +43,8 @@ translations: $(VENV)/.installed
 
 # After changing user-visible strings: extract, then merge into both catalogs.
 update-translations: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --no-location --sort-output --no-wrap .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --no-wrap
 
 # Browser tests drive Debian's chromium; nothing is downloaded by Playwright.
 chromium:

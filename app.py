@@ -7,14 +7,16 @@
 """
 import os
 import secrets
+from datetime import timedelta
 
-from flask import Flask, has_request_context, redirect, request, session, url_for
+from flask import Flask, g, has_request_context, redirect, request, session, url_for
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 import accounts
+import background
 import catalog
 import migrations
 from models import User, db
@@ -34,6 +36,7 @@ def default_config(instance_path):
         "DEALERSHIP_NAME": env("DEALERSHIP_NAME", ""),
         "PAGE_SIZE": 50,
         "OVERDUE_REFRESH_SECONDS": 60,  # the overdue board on a wall screen polls this often
+        "TASKS_STALLED_MINUTES": int(env("TASKS_STALLED_MINUTES", "5")),  # then the screens say reminders stopped
         # Outgoing mail; without SMTP_HOST no e-mail is queued.
         "SMTP_HOST": env("SMTP_HOST", ""),
         "SMTP_PORT": int(env("SMTP_PORT", "25")),
@@ -61,6 +64,8 @@ def create_app(config=None):
                                   app.config.get("ARGON2_PARALLELISM", 1))
 
     migrations.open_and_upgrade(app.config["DATABASE_URL"])
+    with db.connection_context():
+        background.ensure()
     CSRFProtect(app)
     Htmx(app)
     Babel(app, locale_selector=_select_locale)
@@ -187,6 +192,13 @@ def _setup_templates(app):
     from notify import unread_count
     from views import current_calendar
     app.jinja_env.globals["unread_count"] = unread_count
+
+    @app.template_global()
+    def stalled_tasks():
+        """Background tasks that stopped finishing runs (background.stalled), once per request."""
+        if "stalled_tasks" not in g:
+            g.stalled_tasks = background.stalled(utcnow(), timedelta(minutes=app.config["TASKS_STALLED_MINUTES"]))
+        return g.stalled_tasks
 
     @app.template_global()
     def time_left(due_at):

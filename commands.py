@@ -65,6 +65,16 @@ def seed_demo_command(complaints):
                f"{demo.PASSWORD!r}; user names: {', '.join(demo.USERNAMES)}.")
 
 
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 serves the whole LAN.")
+@click.option("--port", default=8000, show_default=True)
+@click.option("--threads", default=8, show_default=True, help="Web server threads.")
+def serve_command(host, port, threads):
+    """Run the web server and the task consumer together, restarting either if it dies."""
+    import launcher
+    launcher.run(host, port, threads)
+
+
 @click.command("backup")
 @click.argument("destination", required=False)
 @with_appcontext
@@ -90,4 +100,4 @@ def backup(destination=None):
     return destination
 
 
-ALL = [init_db_command, create_user_command, seed_demo_command, backup_command]
+ALL = [init_db_command, create_user_command, seed_demo_command, serve_command, backup_command]

@@ -496,5 +496,18 @@ class PartsLine(BaseModel):
     received_at = DateTimeField(null=True)
 
 
+class TaskRun(BaseModel):
+    """A periodic task's lease and heartbeat (background.py): who runs it now and
+    until when, and when it last finished. Screens read it to say when reminders stopped."""
+    name = CharField(max_length=40, primary_key=True)
+    holder = CharField(max_length=200, default="")  # host:pid:process token:thread while it runs
+    lease_until = DateTimeField(null=True)
+    started_at = DateTimeField(null=True)
+    last_ok_at = DateTimeField(null=True)
+    last_error = TextField(default="")
+    last_error_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
 MODELS = [Department, User, UserRole, NumberCounter, Complaint, Event, ClockRule, Clock, ClockPause,
-          WaitReason, CalendarDay, Setting, Escalation, Notification, Outbox, PartsLine]
+          WaitReason, CalendarDay, Setting, Escalation, Notification, Outbox, PartsLine, TaskRun]

@@ -5,6 +5,7 @@ HUEY_URL=redis://… to use Redis instead. Tasks are thin calls into the app.
 """
 import glob
 import os
+import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,50 +19,56 @@ KEEP_BACKUPS = 14
 def make_huey():
     url = os.environ.get("HUEY_URL", "")
     if url.startswith("redis://"):
-        return RedisHuey("complaints", url=url)
+        return RedisHuey("complaints", url=url, results=False)
     os.makedirs(INSTANCE, exist_ok=True)
-    return SqliteHuey("complaints", filename=os.path.join(INSTANCE, "huey.db"))
+    # results=False: nothing reads what a task returns, and kept results would pile up.
+    return SqliteHuey("complaints", filename=os.path.join(INSTANCE, "huey.db"), results=False)
 
 
 huey = make_huey()
 _app = None
+_app_lock = threading.Lock()
 
 
 def flask_app():
+    """The app, built once: the consumer's worker threads all ask for it as they start."""
     global _app
-    if _app is None:
-        from app import create_app
-        _app = create_app()
+    with _app_lock:
+        if _app is None:
+            from app import create_app
+            _app = create_app()
     return _app
 
 
-def _in_app(work):
-    """Run work(now) inside the app, with its own database connection."""
+def _in_app(name, work):
+    """Run work(now) inside the app with its own database connection, unless another
+    live runner has the task (background.run_exclusive)."""
+    import background
     from models import db, utcnow
     app = flask_app()
     with app.app_context(), db.connection_context():
-        return work(utcnow())
+        return background.run_exclusive(name, lambda: work(utcnow()))
 
 
 @huey.periodic_task(crontab(minute="*"))
-@huey.lock_task("deadline-sweep")
 def deadline_sweep():
     """Every minute: reminders and escalations that have come due (workflow.sweep)."""
+    import background
     import workflow
-    return _in_app(workflow.sweep)
+    return _in_app(background.SWEEP, workflow.sweep)
 
 
 @huey.periodic_task(crontab(minute="*"))
-@huey.lock_task("deliver-messages")
 def deliver_messages():
     """Every minute: daily digests when due, then the outbox (e-mail, webhooks)."""
+    import background
     import deadlines
     import notify
 
     def work(now):
         notify.send_digests(now, deadlines.load_calendar())
         return notify.deliver(now)
-    return _in_app(work)
+    return _in_app(background.DELIVERY, work)
 
 
 def _utc_hour(local_hour):
@@ -72,18 +79,22 @@ def _utc_hour(local_hour):
 
 
 @huey.periodic_task(crontab(hour=_utc_hour(2), minute="30"))
-@huey.lock_task("nightly-backup")
 def nightly_backup():
     """Copy the SQLite database every night and keep the last two weeks."""
+    import background
     app = flask_app()
     if not app.config["DATABASE_URL"].startswith("sqlite:"):
         return None  # a server database is backed up by its own tools
     from commands import backup
-    from models import db, refresh_statistics
-    with app.app_context():
+    from models import refresh_statistics
+
+    def work(now):
         path = backup()
-        with db.connection_context():
-            refresh_statistics()
+        refresh_statistics()
+        return path
+    path = _in_app(background.BACKUP, work)
+    if path is None:
+        return None  # another runner has it
     for old in sorted(glob.glob(os.path.join(os.path.dirname(path), "complaints-*.db")))[:-KEEP_BACKUPS]:
         os.remove(old)
     return path

@@ -1,0 +1,101 @@
+"""`make run`'s two processes, the web server and the task consumer, kept running together.
+
+Either one that dies (killed, crashed) is started again after a short wait, so a
+killed consumer comes back by itself. Ctrl-C or SIGTERM stops both the gentle way:
+the consumer gets SIGINT and finishes the task it runs, the web server SIGTERM.
+On Linux the children also die with the launcher if it is killed outright.
+"""
+import ctypes
+import ctypes.util
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+
+log = logging.getLogger("launcher")
+BIN = os.path.dirname(sys.executable)
+STOP_WAIT = 30  # seconds the consumer may take to finish its task when stopping
+RESTART_WAITS = (1, 2, 5, 10, 30)  # back-off for a child that keeps dying
+STEADY = 60  # a child that ran this long is healthy again
+
+
+def commands(host, port, threads):
+    return {
+        "web server": ([os.path.join(BIN, "waitress-serve"), f"--host={host}", f"--port={port}",
+                        f"--threads={threads}", "--call", "app:create_app"], signal.SIGTERM),
+        "task consumer": ([os.path.join(BIN, "huey_consumer"), "tasks.huey", "--workers", "2",
+                           "--worker-type", "thread", "--quiet"], signal.SIGINT),
+    }
+
+
+def _dies_with_parent(stop_signal):
+    """preexec_fn: Linux sends the child `stop_signal` when the launcher dies."""
+    libc_name = ctypes.util.find_library("c")
+    if not sys.platform.startswith("linux") or not libc_name:
+        return None
+    pr_set_pdeathsig = 1
+
+    def arrange():
+        ctypes.CDLL(libc_name).prctl(pr_set_pdeathsig, int(stop_signal))
+    return arrange
+
+
+class Child:
+    def __init__(self, name, argv, stop_signal):
+        self.name, self.argv, self.stop_signal = name, argv, stop_signal
+        self.process, self.started, self.failures, self.restart_at = None, 0.0, 0, None
+
+    def start(self):
+        # Its own session: a Ctrl-C reaches the launcher only, which stops each child its way.
+        self.process = subprocess.Popen(self.argv, start_new_session=os.name == "posix",
+                                        preexec_fn=_dies_with_parent(self.stop_signal))
+        self.started, self.restart_at = time.monotonic(), None
+
+    def check(self, now):
+        """Start it again, after a wait that grows while it keeps dying."""
+        if self.process.poll() is None:
+            return
+        if self.restart_at is None:
+            self.failures = 0 if now - self.started > STEADY else self.failures + 1
+            wait = RESTART_WAITS[min(self.failures, len(RESTART_WAITS) - 1)]
+            log.warning("the %s stopped (exit code %s); starting it again in %s s",
+                        self.name, self.process.returncode, wait)
+            self.restart_at = now + wait
+        elif now >= self.restart_at:
+            self.start()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(self.stop_signal)
+
+    def wait(self, deadline):
+        if self.process is None:
+            return
+        try:
+            self.process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.warning("the %s did not stop in time; killing it", self.name)
+            self.process.kill()
+            self.process.wait()
+
+
+def run(host, port, threads, poll=0.5):
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    children = [Child(name, argv, sig) for name, (argv, sig) in commands(host, port, threads).items()]
+    stopping = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.append(True))
+    for child in children:
+        child.start()
+    while not stopping:
+        time.sleep(poll)
+        for child in children:
+            child.check(time.monotonic())
+    log.info("stopping the web server and the task consumer…")
+    for child in children:
+        child.stop()
+    deadline = time.monotonic() + STOP_WAIT
+    for child in children:
+        child.wait(deadline)
