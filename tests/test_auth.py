@@ -115,3 +115,35 @@ def test_every_page_and_fragment_needs_a_login(client, make_complaint):
     response = client.post(f"/complaints/{c.number}/act/note",
                            data={"note-text": "x", "csrf_token": csrf_token(client)})
     assert response.status_code == 302
+
+
+HOSTILE_NEXT = [
+    "/%09/evil.example/phish", "/%0a/x", "/%0d%0a/evil.example", "//evil.example/x", "///evil.example",
+    "/\\evil.example", "\\\\evil.example", "/%5Cevil.example", "/%2F/evil.example", "%2F%2Fevil.example",
+    "https://evil.example/", "http:/evil.example", " //evil.example", "/\t/evil.example",
+    "javascript:alert(1)", "/%00/evil.example", "/%E2%80%AE/evil.example", "evil.example",
+]
+
+
+def browser_target(location, base="http://desk.local/login"):
+    """Where a browser goes: it drops tabs and newlines and reads a backslash as a slash."""
+    from urllib.parse import urljoin, urlsplit
+    cleaned = location.replace("\t", "").replace("\n", "").replace("\r", "").replace("\\", "/").strip()
+    return urlsplit(urljoin(base, cleaned))
+
+
+def test_next_never_leaves_this_site_whatever_the_browser_makes_of_it(client, staff):
+    from urllib.parse import quote
+    for value in HOSTILE_NEXT:
+        client.post("/logout", data={"csrf_token": csrf_token(client)})
+        response = client.post(f"/login?next={value}",
+                               data={"username": "front", "password": PASSWORD, "csrf_token": csrf_token(client)})
+        assert response.status_code == 303, value
+        target = browser_target(response.headers["Location"])
+        assert target.scheme == "http" and target.netloc == "desk.local", (value, response.headers["Location"])
+    # A path on this site is kept, query and all.
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    response = client.post("/login?next=" + quote("/inbox?status=closed&q=张"),
+                           data={"username": "front", "password": PASSWORD, "csrf_token": csrf_token(client)})
+    assert browser_target(response.headers["Location"]).path == "/inbox"
+    assert "status=closed" in response.headers["Location"]

@@ -1,4 +1,7 @@
 """Logging in and out, and each user's own settings."""
+import re
+from urllib.parse import urlsplit
+
 from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -29,10 +32,17 @@ def _kinds(stored):
     return [k for k in stored.split(",") if k]
 
 
+# Browsers drop tabs and newlines anywhere in a URL, trim spaces and controls, and
+# read "\\" as "/": any of these could turn "/\t/evil" into "//evil" after a check.
+_UNSAFE_IN_NEXT = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
+
+
 def _safe_next(target):
-    # Only paths on this site; never "//host" or "https://host".
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    """A path on this site to go back to after login; anything else goes to the inbox."""
+    if target and target.startswith("/") and not target.startswith("//") and not _UNSAFE_IN_NEXT.search(target):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
     return url_for("inbox.index")
 
 
