@@ -1,11 +1,13 @@
-"""Staff accounts: argon2 password hashes, roles, departments. No Flask here."""
+"""Staff accounts: argon2 password hashes, roles, departments, login sessions. No Flask here."""
+import hashlib
 import secrets
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 import catalog
-from models import Department, User, UserRole, db, utcnow
+from models import Department, LoginSession, User, UserRole, db, utcnow
 
 hasher = PasswordHasher()
 # Verifying against this when the user does not exist costs the same time as a
@@ -26,6 +28,66 @@ def generate_password():
 
 def new_token():
     return secrets.token_hex(24)
+
+
+# -- login sessions ----------------------------------------------------------------
+# The cookie carries a random token; the database keeps only its hash, so a copy of
+# the database opens no session. A session ends on the server: a copied cookie is
+# worth nothing after logout.
+
+SEEN_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often
+
+
+def _token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user, now, ip="", user_agent=""):
+    """A new session for the user; its token goes into the cookie (user.get_id())."""
+    token = secrets.token_urlsafe(32)
+    LoginSession.create(token_hash=_token_hash(token), user=user, created_at=now, last_seen_at=now,
+                        ip=ip[:45], user_agent=user_agent[:200])
+    user.session_token = token
+    return token
+
+
+def session_user(token, now, idle, absolute, seen=True):
+    """(user, None) for a live session; (None, why) for one that just ended or none.
+
+    A session unused for `idle`, or older than `absolute`, ends here. `seen=False`
+    for requests a page makes by itself (the bell's polling), which are no sign of
+    someone at the keyboard.
+    """
+    row = (LoginSession.select(LoginSession, User).join(User)
+           .where((LoginSession.token_hash == _token_hash(token or "")) & LoginSession.ended_at.is_null())
+           .first())
+    if row is None or not row.user.active:
+        return None, None
+    why = "idle" if now - row.last_seen_at > idle else "expired" if now - row.created_at > absolute else None
+    if why:
+        _end(LoginSession.id == row.id, now, why)
+        return None, why
+    if seen and now - row.last_seen_at > SEEN_EVERY:
+        LoginSession.update(last_seen_at=now).where(LoginSession.id == row.id).execute()
+    user = row.user
+    user.session_token = token
+    return user, None
+
+
+def end_session(token, now, why="logout"):
+    _end(LoginSession.token_hash == _token_hash(token or ""), now, why)
+
+
+def end_sessions(user, now, why, keep_token=None):
+    """End every session of the user but the one with keep_token."""
+    which = LoginSession.user == user
+    if keep_token:
+        which &= LoginSession.token_hash != _token_hash(keep_token)
+    _end(which, now, why)
+
+
+def _end(which, now, why):
+    LoginSession.update(ended_at=now, ended_why=why).where(which & LoginSession.ended_at.is_null()).execute()
 
 
 def authenticate(username, password):
@@ -50,17 +112,19 @@ def _verify(password_hash, password):
         return False
 
 
-def save_user(user, roles, password=None):
-    """Create or update a user with their roles; a new password ends their sessions."""
+def save_user(user, roles, password=None, keep_session=None):
+    """Create or update a user with their roles. A new password ends their sessions but
+    `keep_session` (the token of the browser that changed it); disabling ends them all."""
     with db.atomic():
         if password:
             user.password_hash = hasher.hash(password)
-            user.login_token = new_token()
-        if not user.active:
-            user.login_token = new_token()
         if user.id is None:
             user.created_at = utcnow()
         user.save()
+        if password:
+            end_sessions(user, utcnow(), "password", keep_token=keep_session)
+        if not user.active:
+            end_sessions(user, utcnow(), "disabled")
         UserRole.delete().where(UserRole.user == user).execute()
         for role in roles:
             UserRole.create(user=user, role=role)
@@ -68,9 +132,10 @@ def save_user(user, roles, password=None):
     return user
 
 
-def create_user(username, display_name, roles, password, department=None, language="zh_CN"):
+def create_user(username, display_name, roles, password, department=None, language="zh_CN",
+                must_change_password=False):
     user = User(username=username, display_name=display_name, department=department,
-                language=language, active=True)
+                language=language, active=True, must_change_password=must_change_password)
     return save_user(user, roles, password)
 
 

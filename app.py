@@ -19,7 +19,7 @@ import accounts
 import background
 import catalog
 import migrations
-from models import User, db
+from models import db, utcnow
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -50,6 +50,17 @@ def default_config(instance_path):
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_TRANSLATION_DIRECTORIES": os.path.join(HERE, "translations"),
         "WTF_CSRF_TIME_LIMIT": None,  # a form left open all shift still saves
+        # A login session ends after this long unused, and after this long in any case
+        # (a week, so a wall screen showing the overdue list logs in once a week).
+        "SESSION_IDLE_HOURS": float(env("SESSION_IDLE_HOURS", "8")),
+        "SESSION_ABSOLUTE_DAYS": float(env("SESSION_ABSOLUTE_DAYS", "7")),
+        # Failed logins allowed within the window, per user name and per client address.
+        "LOGIN_FAILURES_PER_NAME": int(env("LOGIN_FAILURES_PER_NAME", "5")),
+        "LOGIN_FAILURES_PER_ADDRESS": int(env("LOGIN_FAILURES_PER_ADDRESS", "30")),
+        "LOGIN_LOCK_MINUTES": int(env("LOGIN_LOCK_MINUTES", "15")),
+        "AUDIT_KEEP_DAYS": int(env("AUDIT_KEEP_DAYS", "400")),
+        # Behind nginx on the same box: how many proxies set X-Forwarded-For (for the client's address).
+        "PROXY_COUNT": int(env("PROXY_COUNT", "0")),
     }
 
 
@@ -66,6 +77,9 @@ def create_app(config=None):
     migrations.open_and_upgrade(app.config["DATABASE_URL"])
     with db.connection_context():
         background.ensure()
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
     CSRFProtect(app)
     Htmx(app)
     Babel(app, locale_selector=_select_locale)
@@ -87,6 +101,10 @@ def _secret_key(instance_path):
             f.write(secrets.token_hex(32))
     with open(path) as f:
         return f.read().strip()
+
+
+# Requests a page makes by itself: they keep nobody's session alive.
+PASSIVE_ENDPOINTS = {"notifications.bell"}
 
 
 def _select_locale():
@@ -113,7 +131,12 @@ def _setup_login(app):
 
     @login.user_loader
     def load_user(token):
-        return User.get_or_none((User.login_token == token) & User.active)
+        user, ended = accounts.session_user(
+            token, utcnow(), timedelta(hours=app.config["SESSION_IDLE_HOURS"]),
+            timedelta(days=app.config["SESSION_ABSOLUTE_DAYS"]), seen=request.endpoint not in PASSIVE_ENDPOINTS)
+        if ended:
+            session["session_ended"] = ended  # the login page says why
+        return user
 
 
 def _register_views(app):
@@ -188,7 +211,6 @@ def _setup_templates(app):
         action_labels=ACTION_LABELS, current_locale=lambda: str(get_locale()))
 
     from deadlines import urgency
-    from models import utcnow
     from notify import unread_count
     from views import current_calendar
     app.jinja_env.globals["unread_count"] = unread_count

@@ -2,15 +2,48 @@
 
 Every schema change so far adds tables, columns (nullable or with a default)
 and indexes, so one generic step covers them all: create what is missing.
-A change that renames or drops something gets its own numbered step below.
+A change that renames or drops something gets its own step in STEPS below.
 """
 from peewee import PostgresqlDatabase, SqliteDatabase
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from models import MODELS, db, init_db
 
-# Numbered steps for changes the generic one cannot make; none yet.
-STEPS = []
+
+def _drop_columns(table, names):
+    """A step that drops columns a release stopped using, with their indexes; once."""
+    def step(database, migrator):
+        present = {c.name for c in database.get_columns(table)}
+        gone = [n for n in names if n in present]
+        if not gone:
+            return
+        operations = [migrator.drop_index(table, index.name) for index in database.get_indexes(table)
+                      if set(index.columns) & set(gone)]
+        operations += [migrator.drop_column(table, name) for name in gone]
+        with database.atomic():
+            migrate(*operations)
+    return step
+
+
+def _audit_is_append_only(database, migrator):
+    """The audit log refuses updates, and deletes of entries younger than a year."""
+    if not isinstance(database, SqliteDatabase):
+        return
+    database.execute_sql(
+        "CREATE TRIGGER IF NOT EXISTS auditentry_no_update BEFORE UPDATE ON auditentry "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+    database.execute_sql(
+        "CREATE TRIGGER IF NOT EXISTS auditentry_kept_a_year BEFORE DELETE ON auditentry "
+        "WHEN OLD.at > datetime('now', '-366 days') "
+        "BEGIN SELECT RAISE(ABORT, 'audit entries are kept at least a year'); END")
+
+
+# Steps for changes the generic one cannot make, in order; each does nothing when done already.
+STEPS = [
+    # Sessions live in LoginSession rows now, not behind a per-user token.
+    _drop_columns("user", ["login_token"]),
+    _audit_is_append_only,
+]
 
 
 def _migrator(database):

@@ -134,10 +134,10 @@ class User(BaseModel, UserMixin):
     department = ForeignKeyField(Department, null=True, backref="users", on_delete="SET NULL")
     language = CharField(max_length=10, default="zh_CN")
     active = BooleanField(default=True)
-    # Flask-Login keeps this token, not the id, in the session cookie: changing
-    # it (password reset, disabling) ends every session of the user.
-    login_token = CharField(max_length=64, unique=True)
     created_at = DateTimeField(default=utcnow)
+    # A generated password (the first administrator's, or one an administrator
+    # gave out) is changed by its owner before anything else.
+    must_change_password = BooleanField(default=False)
     # Where notifications reach the user besides the bell, and which kinds.
     email = CharField(max_length=120, default="")
     webhook_url = CharField(max_length=500, default="")
@@ -151,8 +151,12 @@ class User(BaseModel, UserMixin):
     def is_active(self):
         return self.active
 
+    session_token = None  # set for the request by the session that logged the user in
+
     def get_id(self):
-        return self.login_token
+        # Flask-Login keeps this in the session cookie: the token of the LoginSession
+        # row made at login, never anything that outlives a logout.
+        return self.session_token
 
     @property
     def roles(self):
@@ -181,6 +185,22 @@ class User(BaseModel, UserMixin):
         for r in UserRole.select().where(UserRole.user.in_(list(by_id))):
             by_id[r.user_id]._roles.add(r.role)
         return users
+
+
+class LoginSession(BaseModel):
+    """One login on one browser (accounts.py). Logging out, a password reset, disabling
+    the user, or the idle and absolute time limits end it on the server."""
+    token_hash = CharField(max_length=64, unique=True)  # sha256 of the token in the cookie
+    user = ForeignKeyField(User, backref="login_sessions", on_delete="CASCADE")
+    created_at = DateTimeField()
+    last_seen_at = DateTimeField()
+    ended_at = DateTimeField(null=True)
+    ended_why = CharField(max_length=20, default="")  # logout, idle, expired, password, disabled
+    ip = CharField(max_length=45, default="")
+    user_agent = CharField(max_length=200, default="")
+
+    class Meta:
+        indexes = ((("user", "ended_at"), False),)
 
 
 class UserRole(BaseModel):
@@ -496,6 +516,28 @@ class PartsLine(BaseModel):
     received_at = DateTimeField(null=True)
 
 
+class AuditEntry(BaseModel):
+    """Who did what, when, from where (audit.py): logins, permission denials, changes to
+    users and settings (before -> after), exports, every opening of a complaint.
+    Append-only (a trigger refuses updates, and deletes younger than a year)."""
+    at = DateTimeField()
+    actor = ForeignKeyField(User, null=True, backref="audit_entries")
+    actor_name = CharField(max_length=40, default="")  # the user name, also as typed at a failed login
+    ip = CharField(max_length=45, default="")
+    action = CharField(max_length=30)
+    target = CharField(max_length=120, default="")  # a complaint number, a user name, a path…
+    detail = TextField(default="")  # JSON: {"before": …, "after": …} or other facts
+
+    class Meta:
+        indexes = (
+            (("action", "actor_name", "at"), False),  # failed logins per user name
+            (("action", "ip", "at"), False),  # failed logins per address
+            (("actor", "id"), False),
+            (("target", "id"), False),
+            (("at",), False),
+        )
+
+
 class TaskRun(BaseModel):
     """A periodic task's lease and heartbeat (background.py): who runs it now and
     until when, and when it last finished. Screens read it to say when reminders stopped."""
@@ -510,4 +552,5 @@ class TaskRun(BaseModel):
 
 
 MODELS = [Department, User, UserRole, NumberCounter, Complaint, Event, ClockRule, Clock, ClockPause,
-          WaitReason, CalendarDay, Setting, Escalation, Notification, Outbox, PartsLine, TaskRun]
+          WaitReason, CalendarDay, Setting, Escalation, Notification, Outbox, PartsLine, TaskRun,
+          LoginSession, AuditEntry]

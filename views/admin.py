@@ -77,8 +77,6 @@ def _save(user, form, password=None):
     user.department = Department.get_or_none(Department.id == (form.department.data or None))
     user.language = form.language.data
     user.active = form.active.data
-    if user.id is None:
-        user.login_token = accounts.new_token()
     return accounts.save_user(user, form.roles.data, password)
 
 

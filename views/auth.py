@@ -1,31 +1,62 @@
 """Logging in and out, and each user's own settings."""
 import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 import accounts
+import audit
 from forms import AccountForm, LoginForm
-from views import render
+from models import utcnow
+from views import render, to_local
 
 bp = Blueprint("auth", __name__)
 
 
+SESSION_ENDED = {
+    "idle": _l("You were logged out after a long time without use. Log in again."),
+    "expired": _l("Your login had reached its time limit. Log in again."),
+}
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Log in; the same message whether the name or the password was wrong."""
-    form = LoginForm()
+    """Log in; the same answer whether the name or the password was wrong, and a pause
+    after too many failures (per user name and per address)."""
+    form, status = LoginForm(), 200
+    ended = SESSION_ENDED.get(session.pop("session_ended", None)) if request.method == "GET" else None
     if form.validate_on_submit():
-        user = accounts.authenticate(form.username.data, form.password.data)
+        user, status = _try_login(form)
         if user:
-            session.clear()  # a fresh session (and CSRF token) for the logged-in user
-            login_user(user)
             return redirect(_safe_next(request.args.get("next")), code=303)
+    return render("auth/login.html", form=form, ended=ended, status=status)
+
+
+def _try_login(form):
+    """(user, status): the user logged in, or None with the reason on the form."""
+    now, config, username = utcnow(), current_app.config, form.username.data
+    locked_until = audit.login_locked_until(
+        username, audit.client_ip(), now, timedelta(minutes=config["LOGIN_LOCK_MINUTES"]),
+        config["LOGIN_FAILURES_PER_NAME"], config["LOGIN_FAILURES_PER_ADDRESS"])
+    if locked_until:
+        audit.record("login_refused", actor_name=username, now=now)
+        form.password.errors.append(_("Too many failed logins. Try again after %(time)s.",
+                                      time=to_local(locked_until).strftime("%H:%M")))
+        return None, 429
+    user = accounts.authenticate(username, form.password.data)
+    if user is None:
+        audit.record("login_failed", actor_name=username, now=now)
         form.password.errors.append(_("Wrong user name or password."))
-    status = 422 if form.errors else 200
-    return render("auth/login.html", form=form, status=status)
+        return None, 422
+    session.clear()  # a fresh session (and CSRF token) for the logged-in user
+    accounts.start_session(user, now, audit.client_ip(), request.headers.get("User-Agent", ""))
+    login_user(user)
+    audit.record("login", actor=user, now=now)
+    return user, 303
 
 
 def _kinds(stored):
@@ -48,7 +79,10 @@ def _safe_next(target):
 
 @bp.post("/logout")
 def logout():
-    """Log out and forget the session."""
+    """Log out: the session ends on the server, so a copy of the cookie opens nothing."""
+    if current_user.is_authenticated:
+        accounts.end_session(current_user.session_token, utcnow())
+        audit.record("logout", actor=current_user)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"), code=303)
@@ -70,9 +104,9 @@ def account():
             for name in ("language", "email", "webhook_url", "webhook_format", "digest"):
                 setattr(user, name, form[name].data)
             user.email_kinds, user.webhook_kinds = ",".join(form.email_kinds.data), ",".join(form.webhook_kinds.data)
-            accounts.save_user(user, user.roles, form.new_password.data or None)
+            accounts.save_user(user, user.roles, form.new_password.data or None, keep_session=user.session_token)
             if form.new_password.data:
-                login_user(user)  # the new token keeps this session alive
+                audit.record("password_changed", actor=user, target=user.username)
             flash(_("Your settings are saved."))
             return redirect(url_for("auth.account"), code=303)
     return render("auth/account.html", form=form, status=422 if form.errors else 200)
