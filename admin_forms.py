@@ -3,11 +3,12 @@ calendar, escalation."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TimeField
+from wtforms import BooleanField, DateField, Form, IntegerField, PasswordField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 import catalog
 from forms import MultiCheckboxField, department_choices, options, stripped, text, webhook_address
+from models import User
 
 USERNAME = Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, dot, dash and underscore only."))
 
@@ -86,3 +87,21 @@ class DepartmentWebhookForm(FlaskForm):
                               validators=[Length(max=500), webhook_address])
     webhook_format = SelectField(_l("Message format"), choices=options([("", "—")] + catalog.WEBHOOK_FORMATS),
                                  validators=[Optional()])
+
+
+class AuditFilter(Form):
+    """The audit log's filters; read from the query string."""
+    action = SelectField(_l("What"), choices=options([("", _l("All"))] + catalog.AUDIT_ACTIONS),
+                         validators=[Optional()])
+    user = SelectField(_l("Who"), validators=[Optional()])
+    target = StringField(_l("Complaint no. or user name"), filters=[stripped],
+                         validators=[Optional(), Length(max=60)])
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("To"), validators=[Optional()])
+    before = IntegerField(validators=[Optional(), NumberRange(min=1, max=2 ** 62)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Everyone who ever had an account, the disabled too.
+        self.user.choices = options([("", _l("All"))] + [(str(u.id), f"{u.display_name} ({u.username})")
+                                                         for u in User.select().order_by(User.display_name)])

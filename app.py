@@ -140,8 +140,8 @@ def _setup_login(app):
 
 
 def _register_views(app):
-    from views import actions, admin, auth, complaints, inbox, notifications, overdue, parts, settings
-    for module in (auth, inbox, complaints, actions, admin, overdue, notifications, parts, settings):
+    from views import actions, admin, audit_log, auth, complaints, inbox, notifications, overdue, parts, settings
+    for module in (auth, inbox, complaints, actions, admin, overdue, notifications, parts, settings, audit_log):
         app.register_blueprint(module.bp)
 
     @app.get("/")

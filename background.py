@@ -23,7 +23,7 @@ from models import TaskRun, utcnow, write_transaction
 log = logging.getLogger("huey.background")  # the consumer prints the huey.* loggers
 
 LEASE = timedelta(minutes=10)  # longer than any run; a holder on another host is trusted this long
-SWEEP, DELIVERY, BACKUP = "deadline-sweep", "deliver-messages", "nightly-backup"
+SWEEP, DELIVERY, BACKUP, PRUNE = "deadline-sweep", "deliver-messages", "nightly-backup", "prune-audit-log"
 WATCHED = (SWEEP, DELIVERY)  # a stall of these is shown on screen
 
 HOST = socket.gethostname()

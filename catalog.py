@@ -302,3 +302,26 @@ EVENT_LABELS.update({
 })
 FIELD_LABELS.update({"waiting_reason": _l("Waiting for"), "parts_stock": _l("Parts")})
 _CODED.update({"parts_stock": "parts_stock", "waiting_reason": "wait_reason"})
+
+# What the audit log records (audit.py), as the administrator reads it.
+AUDIT_ACTIONS = [
+    ("login", _l("Logged in")),
+    ("login_failed", _l("Failed login")),
+    ("login_refused", _l("Login refused: too many failures")),
+    ("logout", _l("Logged out")),
+    ("denied", _l("Permission denied")),
+    ("password_reset", _l("Password reset by the administrator")),
+    ("password_changed", _l("Own password changed")),
+    ("user_created", _l("User added")),
+    ("user_changed", _l("User changed")),
+    ("department_changed", _l("Department changed")),
+    ("rule_changed", _l("Deadline rule changed")),
+    ("calendar_changed", _l("Calendar changed")),
+    ("escalation_changed", _l("Escalation settings changed")),
+    ("complaint_viewed", _l("Complaint opened")),
+    ("complaint_printed", _l("Complaint printed")),
+    ("attachment_downloaded", _l("Attachment opened")),
+    ("export", _l("Export")),
+]
+ALL["audit_action"] = AUDIT_ACTIONS
+_LABELS["audit_action"] = dict(AUDIT_ACTIONS)

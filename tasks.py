@@ -98,3 +98,11 @@ def nightly_backup():
     for old in sorted(glob.glob(os.path.join(os.path.dirname(path), "complaints-*.db")))[:-KEEP_BACKUPS]:
         os.remove(old)
     return path
+
+
+@huey.periodic_task(crontab(hour=_utc_hour(3), minute="10"))
+def prune_audit_log():
+    """Every night: drop audit entries past their keeping time (at least a year)."""
+    import audit
+    import background
+    return _in_app(background.PRUNE, lambda now: audit.prune(now, flask_app().config["AUDIT_KEEP_DAYS"]))

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app, g, make_response, render_template, request
 from flask_login import current_user
 
+import audit
 import deadlines
 from models import Complaint, utcnow
 from permissions import can_view
@@ -22,17 +23,25 @@ def render(template, fragment=None, status=200, **context):
     return make_response(render_template(chosen, **context), status)
 
 
+def deny(status=403):
+    """Refuse, and keep a note of who tried what (the audit log)."""
+    audit.record("denied", actor=current_user, target=f"{request.method} {request.path}")
+    abort(status)
+
+
 def abort_unless(allowed):
     """403 for an action the user may not take on a complaint they can see."""
     if not allowed:
-        abort(403)
+        deny(403)
 
 
 def get_complaint_or_404(number):
     """The complaint with this number if the current user may see it; else 404."""
     complaint = Complaint.get_or_none(Complaint.number == number)
-    if complaint is None or not can_view(current_user, complaint):
+    if complaint is None:
         abort(404)
+    if not can_view(current_user, complaint):
+        deny(404)  # the same answer as for no such complaint
     return complaint
 
 

@@ -7,10 +7,11 @@ from flask_login import current_user, login_required
 from peewee import JOIN
 
 import accounts
+import audit
 from admin_forms import DepartmentForm, PasswordForm, UserForm
 from models import Department, User
 from permissions import can_administer
-from views import render
+from views import deny, render
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -20,7 +21,7 @@ def admin_only(view):
     @login_required
     def wrapper(*args, **kwargs):
         if not can_administer(current_user):
-            abort(404)  # the admin area does not exist for anyone else
+            deny(404)  # the admin area does not exist for anyone else
         return view(*args, **kwargs)
     return wrapper
 
@@ -45,7 +46,8 @@ def new_user():
             form.username.errors.append(_("That user name is taken."))
         else:
             password = accounts.generate_password()
-            user = _save(User(), form, password)
+            user = _save(User(must_change_password=True), form, password)
+            audit.record("user_created", actor=current_user, target=user.username, detail={"after": _facts(user)})
             return render("admin/password_shown.html", user=user, password=password)
     return render("admin/user_form.html", form=form, user=None, status=422 if form.errors else 200)
 
@@ -65,10 +67,20 @@ def edit_user(user_id):
         elif user.id == current_user.id and ("admin" not in form.roles.data or not form.active.data):
             form.roles.errors.append(_("You cannot remove your own administrator rights."))
         else:
+            before = _facts(user)
             _save(user, form)
+            audit.record("user_changed", actor=current_user, target=user.username,
+                         detail=audit.changes(before, _facts(user)))
             flash(_("User %(name)s saved.", name=user.display_name))
             return redirect(url_for("admin.users"), code=303)
     return render("admin/user_form.html", form=form, user=user, status=422 if form.errors else 200)
+
+
+def _facts(user):
+    """What the audit log records of a user, before and after a change."""
+    return {"username": user.username, "display_name": user.display_name, "roles": sorted(user.roles),
+            "department": user.department.name if user.department_id else "", "language": user.language,
+            "active": user.active}
 
 
 def _save(user, form, password=None):
@@ -88,7 +100,9 @@ def reset_password(user_id):
     form = PasswordForm()
     if form.validate_on_submit():
         password = form.password.data or accounts.generate_password()
+        user.must_change_password = True  # the person chooses their own at the next login
         accounts.save_user(user, user.roles, password)
+        audit.record("password_reset", actor=current_user, target=user.username)
         return render("admin/password_shown.html", user=user, password=password)
     return render("admin/password.html", form=form, user=user, status=422 if form.errors else 200)
 
@@ -103,6 +117,8 @@ def departments():
             form.name.errors.append(_("A department with that name exists."))
         else:
             department = Department.create(code=f"dept-{accounts.new_token()[:8]}", name=form.name.data)
+            audit.record("department_changed", actor=current_user, target=department.name,
+                         detail={"after": {"name": department.name}})
             flash(_("Department %(name)s added.", name=department.name))
             return redirect(url_for("admin.departments"), code=303)
     return render("admin/departments.html", form=form, departments=list(Department.listed()),

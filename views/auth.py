@@ -43,19 +43,19 @@ def _try_login(form):
         username, audit.client_ip(), now, timedelta(minutes=config["LOGIN_LOCK_MINUTES"]),
         config["LOGIN_FAILURES_PER_NAME"], config["LOGIN_FAILURES_PER_ADDRESS"])
     if locked_until:
-        audit.record("login_refused", actor_name=username, now=now)
+        audit.record("login_refused", actor_name=username, target=username, now=now)
         form.password.errors.append(_("Too many failed logins. Try again after %(time)s.",
                                       time=to_local(locked_until).strftime("%H:%M")))
         return None, 429
     user = accounts.authenticate(username, form.password.data)
     if user is None:
-        audit.record("login_failed", actor_name=username, now=now)
+        audit.record("login_failed", actor_name=username, target=username, now=now)
         form.password.errors.append(_("Wrong user name or password."))
         return None, 422
     session.clear()  # a fresh session (and CSRF token) for the logged-in user
     accounts.start_session(user, now, audit.client_ip(), request.headers.get("User-Agent", ""))
     login_user(user)
-    audit.record("login", actor=user, now=now)
+    audit.record("login", actor=user, target=user.username, now=now)
     return user, 303
 
 
@@ -82,7 +82,7 @@ def logout():
     """Log out: the session ends on the server, so a copy of the cookie opens nothing."""
     if current_user.is_authenticated:
         accounts.end_session(current_user.session_token, utcnow())
-        audit.record("logout", actor=current_user)
+        audit.record("logout", actor=current_user, target=current_user.username)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"), code=303)

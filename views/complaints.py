@@ -3,6 +3,7 @@ from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+import audit
 import validators as fmt
 import workflow
 from forms import ComplaintForm
@@ -54,6 +55,7 @@ def similar():
 def show(number):
     """Everything about a complaint: details, the actions the user may take, timeline."""
     complaint = get_complaint_or_404(number)
+    audit.record("complaint_viewed", actor=current_user, target=number)
     return render("complaints/show.html", "complaints/_detail.html",
                   **detail_context(complaint))
 
@@ -63,6 +65,7 @@ def show(number):
 def print_form(number):
     """The complaint as its paper form (sales or after-sales), for A4."""
     complaint = get_complaint_or_404(number)
+    audit.record("complaint_printed", actor=current_user, target=number)
     return render("complaints/print.html", complaint=complaint,
                   timeline=list(Event.timeline(complaint)))
 
@@ -77,6 +80,7 @@ def edit(number):
     form.local_now = local_now()
     status = 200
     if request.method == "GET":
+        audit.record("complaint_viewed", actor=current_user, target=number)
         form.person_involved.data = str(complaint.person_involved_id or "")
         form.received_at.data = to_local(complaint.received_at)
         form.major_facts.data = complaint.major_fact_list

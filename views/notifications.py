@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 import notify
 from models import Complaint, Notification, utcnow
-from views import render
+from views import deny, render
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 PAGE = 50
@@ -31,9 +31,11 @@ def bell():
 @login_required
 def open_one(notification_id):
     """Mark it read and go to its complaint."""
-    item = Notification.get_or_none((Notification.id == notification_id) & (Notification.user == current_user.id))
+    item = Notification.get_or_none(Notification.id == notification_id)
     if item is None:
         abort(404)
+    if item.user_id != current_user.id:
+        deny(404)
     if item.read_at is None:
         Notification.update(read_at=utcnow()).where(Notification.id == item.id).execute()
     return redirect(url_for("complaints.show", number=item.complaint.number), code=303)

@@ -2,12 +2,12 @@
 from datetime import timedelta
 from itertools import groupby
 
-from flask import Blueprint, abort
+from flask import Blueprint
 from flask_login import current_user, login_required
 from peewee import JOIN
 
 from models import Clock, Complaint, Department, Event, User, utcnow
-from views import current_calendar, render
+from views import current_calendar, deny, render
 
 bp = Blueprint("overdue", __name__)
 SEVERITY_ORDER = {"major": 0, "intermediate": 1, "irrational": 2, "general": 3}
@@ -22,7 +22,7 @@ def can_see_board(user):
 def board():
     """Overdue clocks by department and handler, major first; the page polls itself."""
     if not can_see_board(current_user):
-        abort(404)
+        deny(404)
     now, calendar = utcnow(), current_calendar()
     late = overdue_clocks(now)
     today_ends = calendar.midnight_after(now)

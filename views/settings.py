@@ -2,7 +2,9 @@
 calendar and working hours, the escalation ladder and department webhooks."""
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
+import audit
 import deadlines
 import ladder
 from admin_forms import (
@@ -32,7 +34,8 @@ def rules():
         if ClockRule.get_or_none(**key):
             form.kind.errors.append(_("There is a rule for exactly this already: change its length below."))
         else:
-            ClockRule.create(amount=form.amount.data, unit=form.unit.data, **key)
+            rule = ClockRule.create(amount=form.amount.data, unit=form.unit.data, **key)
+            _audit_rule(rule, None, _rule_facts(rule))
             flash(_("Rule added. It applies to deadlines started from now on."))
             return redirect(url_for("settings.rules"), code=303)
     return _rules_page(form, status=422 if form.errors else 200)
@@ -48,8 +51,10 @@ def _rules_page(form, status=200, failed=None):
 def change_rule(rule_id):
     """Change a rule's length, or delete it."""
     rule = ClockRule.get_or_none(ClockRule.id == rule_id) or abort(404)
+    before = _rule_facts(rule)
     if request.form.get("delete"):
         rule.delete_instance()
+        _audit_rule(rule, before, None)
         flash(_("Rule deleted."))
         return redirect(url_for("settings.rules"), code=303)
     form = RuleLengthForm(prefix=f"rule{rule.id}")
@@ -57,8 +62,19 @@ def change_rule(rule_id):
         return _rules_page(RuleForm(formdata=None), 422, {rule.id: form})
     rule.amount, rule.unit = form.amount.data, form.unit.data
     rule.save()
+    _audit_rule(rule, before, _rule_facts(rule))
     flash(_("Rule saved. It applies to deadlines started from now on."))
     return redirect(url_for("settings.rules"), code=303)
+
+
+def _rule_facts(rule):
+    return {"kind": rule.kind, "category": rule.category, "severity": rule.severity,
+            "length": f"{rule.amount} {rule.unit}"}
+
+
+def _audit_rule(rule, before, after):
+    audit.record("rule_changed", actor=current_user, target=f"{rule.kind} {rule.category} {rule.severity}",
+                 detail={"before": before, "after": after})
 
 
 @bp.route("/calendar", methods=["GET", "POST"])
@@ -90,7 +106,11 @@ def working_hours():
     """Working hours with the lunch break."""
     hours = WorkingHoursForm(prefix="hours")
     if hours.validate_on_submit():
-        Setting.write("working_hours", {name: hours[name].data.strftime("%H:%M") for name in deadlines.DEFAULT_HOURS})
+        before = {**deadlines.DEFAULT_HOURS, **(Setting.read("working_hours") or {})}
+        after = {name: hours[name].data.strftime("%H:%M") for name in deadlines.DEFAULT_HOURS}
+        Setting.write("working_hours", after)
+        audit.record("calendar_changed", actor=current_user, target="working hours",
+                     detail=audit.changes(before, after))
         flash(_("Working hours saved."))
         return redirect(url_for("settings.calendar"), code=303)
     return _calendar_page(CalendarForm(prefix="days", formdata=None), CalendarImportForm(prefix="csv"), hours)
@@ -100,7 +120,11 @@ def working_hours():
 @admin_only
 def delete_day(day):
     """Take a day off the calendar (it becomes an ordinary weekday or weekend day)."""
-    CalendarDay.delete().where(CalendarDay.day == day).execute()
+    removed = CalendarDay.get_or_none(CalendarDay.day == day)
+    if removed:
+        removed.delete_instance()
+        audit.record("calendar_changed", actor=current_user, target=str(removed.day),
+                     detail={"before": {"kind": removed.kind, "name": removed.name}, "after": None})
     return redirect(url_for("settings.calendar"), code=303)
 
 
@@ -121,11 +145,15 @@ def _save_days(field, text):
             _("Line %(number)s is not “date, holiday or workday, name”: %(line)s", number=n, line=line[:80])
             for n, line in errors[:10]]
         return False
+    before = {d.day: (d.kind, d.name) for d in CalendarDay.select().where(CalendarDay.day.in_([r[0] for r in rows]))}
     with db.atomic():
         for day, kind, name in rows:
             CalendarDay.insert(day=day, kind=kind, name=name).on_conflict(
                 conflict_target=[CalendarDay.day],
                 update={CalendarDay.kind: kind, CalendarDay.name: name}).execute()
+    audit.record("calendar_changed", actor=current_user, target=f"{len(rows)} days",
+                 detail={str(day): [before.get(day), (kind, name)] for day, kind, name in rows
+                         if before.get(day) != (kind, name)})
     flash(_("%(count)s days saved.", count=len(rows)))
     return True
 
@@ -144,8 +172,11 @@ def ladder_settings():
     current = ladder.recipients_setting()
     form = LadderForm(data={**current, "pausing": [w.code for w in WaitReason.select() if w.pauses_completion]})
     if form.validate_on_submit():
-        Setting.write("ladder", {level: form[level].data for level in ("before", "due_day", "overdue", "unhappy")})
+        after = {level: form[level].data for level in ("before", "due_day", "overdue", "unhappy")}
+        Setting.write("ladder", after)
         WaitReason.update(pauses_completion=WaitReason.code.in_(form.pausing.data)).execute()
+        audit.record("escalation_changed", actor=current_user, target="ladder", detail=audit.changes(
+            {**current, "pausing": form.pausing.object_data}, {**after, "pausing": form.pausing.data}))
         flash(_("Escalation settings saved."))
         return redirect(url_for("settings.ladder_settings"), code=303)
     return render("settings/ladder.html", form=form, status=422 if form.errors else 200)
@@ -158,8 +189,11 @@ def department(department_id):
     dept = Department.get_or_none(Department.id == department_id) or abort(404)
     form = DepartmentWebhookForm(obj=dept)
     if form.validate_on_submit():
+        before = {"webhook_url": dept.webhook_url, "webhook_format": dept.webhook_format}
         form.populate_obj(dept)
         dept.save()
+        audit.record("department_changed", actor=current_user, target=dept.name, detail=audit.changes(
+            before, {"webhook_url": dept.webhook_url, "webhook_format": dept.webhook_format}))
         flash(_("Department %(name)s saved.", name=dept.label))
         return redirect(url_for("admin.departments"), code=303)
     return render("settings/department.html", form=form, department=dept, status=422 if form.errors else 200)
