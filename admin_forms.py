@@ -1,5 +1,6 @@
 """Forms of the administrator's screens: users, departments, deadline rules,
 calendar, escalation."""
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -7,7 +8,8 @@ from wtforms import BooleanField, DateField, Form, IntegerField, PasswordField, 
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 import catalog
-from forms import MultiCheckboxField, department_choices, options, stripped, text, webhook_address
+import outbound
+from forms import MultiCheckboxField, department_choices, options, stripped, text
 from models import User
 
 USERNAME = Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, dot, dash and underscore only."))
@@ -83,10 +85,21 @@ class LadderForm(FlaskForm):
 
 
 class DepartmentWebhookForm(FlaskForm):
-    webhook_url = StringField(_l("Group robot or webhook address"), filters=[stripped],
-                              validators=[Length(max=500), webhook_address])
+    webhook_url = StringField(_l("Group robot or webhook address"), filters=[stripped], validators=[Length(max=500)])
     webhook_format = SelectField(_l("Message format"), choices=options([("", "—")] + catalog.WEBHOOK_FORMATS),
                                  validators=[Optional()])
+    webhook_allow_lan = BooleanField(_l("On our own network: allow a LAN address (192.168.…, 10.…)"))
+
+    def validate_webhook_url(self, field):
+        """Never this server, link-local or metadata addresses; the LAN only when ticked."""
+        if not field.data:
+            return
+        try:
+            outbound.resolve(field.data, self.webhook_allow_lan.data, current_app.config["WEBHOOK_ALLOWED_NETWORKS"])
+        except outbound.Refused as refused:
+            raise ValidationError(refused.message) from None
+        except LookupError:
+            pass  # not resolvable from here just now; every send checks it again
 
 
 class AuditFilter(Form):

@@ -5,6 +5,7 @@
     flask --app app seed-demo     fill a demo dealership
     flask --app app backup        copy the SQLite database while it runs
 """
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -45,6 +46,11 @@ def default_config(instance_path):
         "SMTP_PASSWORD": env("SMTP_PASSWORD", ""),
         "MAIL_FROM": env("MAIL_FROM", ""),
         "PUBLIC_URL": env("PUBLIC_URL", ""),  # links in messages, e.g. http://192.168.1.10:8000
+        "WEBHOOK_TIMEOUT": float(env("WEBHOOK_TIMEOUT", "5")),  # seconds per step of one message
+        "DELIVERY_SECONDS": float(env("DELIVERY_SECONDS", "40")),  # one outbox run stops starting messages after this
+        # Networks the server may always post to (e.g. a relay on this box); nothing by default.
+        "WEBHOOK_ALLOWED_NETWORKS": [ipaddress.ip_network(n.strip()) for n in
+                                     env("WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n.strip()],
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "") == "1",
         "BABEL_DEFAULT_LOCALE": "zh_CN",

@@ -45,11 +45,6 @@ def stripped(value):
     return value.strip() if isinstance(value, str) else ("" if value is None else value)
 
 
-def webhook_address(form, field):
-    if field.data and not field.data.startswith(("http://", "https://")):
-        raise ValidationError(_l("A web address starting with http:// or https://."))
-
-
 class MultiCheckboxField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
@@ -231,11 +226,6 @@ class AccountForm(FlaskForm):
     language = SelectField(_l("Language"), choices=options(catalog.LANGUAGES))
     email = StringField(_l("E-mail address"), filters=[stripped], validators=[Length(max=120), EMAIL])
     email_kinds = MultiCheckboxField(_l("Send me by e-mail"), choices=options(catalog.NOTIFICATION_KINDS))
-    webhook_url = StringField(_l("My webhook address"), filters=[stripped],
-                              validators=[Length(max=500), webhook_address])
-    webhook_format = SelectField(_l("Message format"), choices=options([("", "—")] + catalog.WEBHOOK_FORMATS),
-                                 validators=[Optional()])
-    webhook_kinds = MultiCheckboxField(_l("Send me by webhook"), choices=options(catalog.NOTIFICATION_KINDS))
     digest = BooleanField(_l("One daily summary instead of single messages"))
     current_password = PasswordField(_l("Current password"), validators=[Optional()])
     new_password = PasswordField(_l("New password"), validators=[Optional(), Length(min=10, max=200)])

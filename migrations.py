@@ -42,6 +42,8 @@ def _audit_is_append_only(database, migrator):
 STEPS = [
     # Sessions live in LoginSession rows now, not behind a per-user token.
     _drop_columns("user", ["login_token"]),
+    # Personal webhooks are gone: robots are set per department by the administrator.
+    _drop_columns("user", ["webhook_url", "webhook_format", "webhook_kinds"]),
     _audit_is_append_only,
 ]
 

@@ -115,6 +115,7 @@ class Department(BaseModel):
     # A group robot (WeChat Work / DingTalk) or any JSON endpoint for the department.
     webhook_url = CharField(max_length=500, default="")
     webhook_format = CharField(max_length=20, default="")
+    webhook_allow_lan = BooleanField(default=False)  # the administrator says it is on the dealership's LAN
 
     @classmethod
     def listed(cls):
@@ -140,10 +141,7 @@ class User(BaseModel, UserMixin):
     must_change_password = BooleanField(default=False)
     # Where notifications reach the user besides the bell, and which kinds.
     email = CharField(max_length=120, default="")
-    webhook_url = CharField(max_length=500, default="")
-    webhook_format = CharField(max_length=20, default="")
     email_kinds = CharField(max_length=120, default="")    # comma-separated notification kinds
-    webhook_kinds = CharField(max_length=120, default="")
     digest = BooleanField(default=False)  # one summary a day instead of single alerts
     last_digest_at = DateTimeField(null=True)
 
@@ -496,6 +494,7 @@ class Outbox(BaseModel):
     subject = CharField(max_length=200, default="")
     body = TextField()
     webhook_format = CharField(max_length=20, default="")
+    allow_lan = BooleanField(default=False)  # copied from the department's robot setting
     created_at = DateTimeField()
     send_after = DateTimeField()
     attempts = IntegerField(default=0)

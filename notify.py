@@ -3,11 +3,17 @@
 
 Notifications are written with the change or sweep that causes them; e-mail
 and webhook messages go to the outbox and a task sends them, retrying with
-back-off, so a dead mail server delays mail and loses none.
+back-off, so a dead mail server delays mail and loses none. Each person chooses
+e-mail; robots and webhooks are the administrator's, one per department
+(outbound.py decides which addresses the server may post to).
+
+Messages to different targets go out side by side, each with short timeouts, so
+one robot that hangs holds up nothing else.
 """
 import json
 import smtplib
-import urllib.request
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -16,6 +22,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 import catalog
+import outbound
 from models import Notification, Outbox, User, bulk_insert, db
 
 WEBHOOK_FORMATS = ("wecom", "dingtalk", "json")
@@ -48,21 +55,19 @@ class Batch:
                       else complaint.department)
         if department is not None and department.webhook_url:
             self._queue("webhook", department.webhook_url, complaint, clock, kind, urgent, "zh_CN",
-                        department.webhook_format or "json")
+                        department.webhook_format or "json", department.webhook_allow_lan)
 
     def _personal(self, user, complaint, clock, kind, urgent):
         if user.email and kind in user.email_kinds.split(",") and smtp_configured():
             self._queue("email", user.email, complaint, clock, kind, urgent, user.language)
-        if user.webhook_url and kind in user.webhook_kinds.split(","):
-            self._queue("webhook", user.webhook_url, complaint, clock, kind, urgent, user.language,
-                        user.webhook_format or "json")
 
-    def _queue(self, channel, target, complaint, clock, kind, urgent, language, webhook_format=""):
+    def _queue(self, channel, target, complaint, clock, kind, urgent, language, webhook_format="", allow_lan=False):
         subject, body = message(kind, complaint, clock, language, self.calendar)
         # Reminders wait for working hours; an overdue or unhappy customer does not.
         send_after = self.now if urgent else self.calendar.next_working_moment(self.now)
         self.outbox.append({"channel": channel, "target": target, "subject": subject, "body": body,
-                            "webhook_format": webhook_format, "created_at": self.now, "send_after": send_after})
+                            "webhook_format": webhook_format, "allow_lan": allow_lan, "created_at": self.now,
+                            "send_after": send_after})
 
     def write(self):
         bulk_insert(Notification, self.notifications)
@@ -110,41 +115,81 @@ def unread_count(user):
 
 # -- sending ------------------------------------------------------------------
 
+SENDING = ("SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "SMTP_USER", "SMTP_PASSWORD", "MAIL_FROM",
+           "WEBHOOK_TIMEOUT", "WEBHOOK_ALLOWED_NETWORKS", "DELIVERY_SECONDS")
+SENDERS_AT_ONCE = 8
+
+
 def deliver(now, limit=200):
-    """Send what is due from the outbox; failures wait longer each time, never dropped."""
+    """Send what is due from the outbox; failures wait longer each time, never dropped.
+
+    Messages are grouped by target and the groups go out side by side. Within a
+    group they go in order until one fails (the rest wait for the next run), and
+    no group starts a message once the run has used its time.
+    """
     pending = list(Outbox.select().where(Outbox.sent_at.is_null() & (Outbox.send_after <= now))
-                   .order_by(Outbox.send_after).limit(limit))
-    report = {"sent": 0, "failed": 0}
+                   .order_by(Outbox.send_after, Outbox.id).limit(limit))
+    settings = {name: config(name) for name in SENDING}  # the worker threads have no app context
+    groups = {}
     for item in pending:
+        groups.setdefault((item.channel, item.target), []).append(item)
+    stop_at = time.monotonic() + (settings["DELIVERY_SECONDS"] or 40)
+    outcomes = {}
+    if groups:
+        with ThreadPoolExecutor(max_workers=min(SENDERS_AT_ONCE, len(groups))) as pool:
+            for result in pool.map(lambda items: _send_in_order(items, settings, stop_at), groups.values()):
+                outcomes.update(result)
+    return _record_outcomes(pending, outcomes, now)
+
+
+def _send_in_order(items, settings, stop_at):
+    """{item id: None when sent, else the error}; items not tried are left out."""
+    outcomes = {}
+    for item in items:
+        if time.monotonic() > stop_at:
+            break
         try:
-            (_send_email if item.channel == "email" else _send_webhook)(item)
+            (_send_email if item.channel == "email" else _send_webhook)(item, settings)
         except Exception as error:  # any failure: keep it, try again later
-            item.attempts += 1
-            item.last_error = f"{type(error).__name__}: {error}"[:1000]
-            item.send_after = now + timedelta(minutes=min(2 ** item.attempts, MAX_BACKOFF_MINUTES))
-            report["failed"] += 1
-        else:
-            item.sent_at = now
-            report["sent"] += 1
-        with db.atomic():
+            outcomes[item.id] = error
+            break
+        outcomes[item.id] = None
+    return outcomes
+
+
+def _record_outcomes(pending, outcomes, now):
+    report = {"sent": 0, "failed": 0}
+    with db.atomic():
+        for item in pending:
+            if item.id not in outcomes:
+                continue
+            error = outcomes[item.id]
+            if error is None:
+                item.sent_at = now
+                report["sent"] += 1
+            else:
+                item.attempts += 1
+                item.last_error = f"{type(error).__name__}: {error}"[:1000]
+                item.send_after = now + timedelta(minutes=min(2 ** item.attempts, MAX_BACKOFF_MINUTES))
+                report["failed"] += 1
             item.save()
     return report
 
 
-def _send_email(item):
+def _send_email(item, settings):
     mail = EmailMessage()
-    mail["From"] = config("MAIL_FROM") or config("SMTP_USER") or "complaints@localhost"
+    mail["From"] = settings["MAIL_FROM"] or settings["SMTP_USER"] or "complaints@localhost"
     mail["To"] = item.target
     mail["Subject"] = item.subject
     mail.set_content(item.body)
-    host, port = config("SMTP_HOST"), int(config("SMTP_PORT") or 25)
-    security = config("SMTP_SECURITY") or "none"
+    host, port = settings["SMTP_HOST"], int(settings["SMTP_PORT"] or 25)
+    security = settings["SMTP_SECURITY"] or "none"
     smtp_class = smtplib.SMTP_SSL if security == "ssl" else smtplib.SMTP
-    with smtp_class(host, port, timeout=20) as smtp:
+    with smtp_class(host, port, timeout=settings["WEBHOOK_TIMEOUT"] or 10) as smtp:
         if security == "starttls":
             smtp.starttls()
-        if config("SMTP_USER"):
-            smtp.login(config("SMTP_USER"), config("SMTP_PASSWORD") or "")
+        if settings["SMTP_USER"]:
+            smtp.login(settings["SMTP_USER"], settings["SMTP_PASSWORD"] or "")
         smtp.send_message(mail)
 
 
@@ -155,12 +200,10 @@ def webhook_payload(item):
     return {"subject": item.subject, "text": item.body}
 
 
-def _send_webhook(item):
-    request = urllib.request.Request(
-        item.target, data=json.dumps(webhook_payload(item), ensure_ascii=False).encode(),
-        headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        answer = response.read()
+def _send_webhook(item, settings):
+    answer = outbound.post_json(item.target, json.dumps(webhook_payload(item), ensure_ascii=False).encode(),
+                                timeout=settings["WEBHOOK_TIMEOUT"] or 5, allow_lan=item.allow_lan,
+                                allowed_networks=settings["WEBHOOK_ALLOWED_NETWORKS"] or ())
     if item.webhook_format in ("wecom", "dingtalk"):
         # Robots answer 200 with an error code when they refuse a message.
         code = json.loads(answer or b"{}").get("errcode", 0)
@@ -194,10 +237,5 @@ def _queue_digest(user, items, now, calendar):
     with _locale(user.language):
         subject = str(_("Daily summary: %(count)s complaint notifications", count=len(items)))
     body = "\n".join([subject, ""] + lines)
-    rows = []
     if user.email and smtp_configured():
-        rows.append({"channel": "email", "target": user.email})
-    if user.webhook_url:
-        rows.append({"channel": "webhook", "target": user.webhook_url, "webhook_format": user.webhook_format})
-    for row in rows:
-        Outbox.create(subject=subject, body=body, created_at=now, send_after=now, **row)
+        Outbox.create(channel="email", target=user.email, subject=subject, body=body, created_at=now, send_after=now)

@@ -1,7 +1,9 @@
 """Delivery from the outbox to a real local SMTP server and a local webhook receiver."""
+import ipaddress
 import json
 import socket
 import threading
+import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -11,7 +13,7 @@ from helpers import sh
 
 import notify
 import workflow
-from models import Notification, Outbox, User
+from models import Department, Notification, Outbox, User
 from workdays import Calendar
 
 NOW = sh(2026, 11, 20, 10, 0)  # a Friday morning
@@ -44,14 +46,20 @@ def smtp(app):
 
 
 @pytest.fixture
-def webhook_receiver():
+def webhook_receiver(app):
     received = []
+    app.config["WEBHOOK_ALLOWED_NETWORKS"] = [ipaddress.ip_network("127.0.0.1/32")]  # the test's own receiver
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             received.append((self.path, json.loads(body)))
             answer = b'{"errcode": 0}' if self.path != "/refuse" else b'{"errcode": 93000}'
+            if self.path == "/moved":
+                self.send_response(302)
+                self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+                self.end_headers()
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -102,30 +110,33 @@ def test_a_dead_smtp_server_delays_mail_and_loses_none(app, smtp, make_complaint
     assert len(smtp.messages) == 1
 
 
-def test_webhooks_in_wecom_dingtalk_and_json(app, make_complaint, staff, webhook_receiver):
+def robot(staff, url, fmt="wecom"):
+    """The after-sales department's group robot."""
+    Department.update(webhook_url=url, webhook_format=fmt).where(
+        Department.id == staff["service_mgr"].department_id).execute()
+
+
+def test_department_robots_in_wecom_dingtalk_and_json(app, make_complaint, staff, webhook_receiver):
     base, received = webhook_receiver
-    for name, fmt in (("gm", "wecom"), ("care", "dingtalk")):
-        User.update(webhook_url=f"{base}/{fmt}", webhook_format=fmt, webhook_kinds="overdue").where(
-            User.username == name).execute()
-    staff["service_mgr"].department.webhook_url = f"{base}/dept"
-    staff["service_mgr"].department.webhook_format = "json"
-    staff["service_mgr"].department.save()
-    overdue_complaint(app, make_complaint)
-    with app.app_context():
-        assert notify.deliver(NOW)["sent"] == 4  # gm, care; the department robot for due_day and overdue
+    for fmt in ("wecom", "dingtalk", "json"):
+        robot(staff, f"{base}/{fmt}", fmt)
+        Outbox.delete().execute()
+        overdue_complaint(app, make_complaint)
+        with app.app_context():
+            assert notify.deliver(NOW)["sent"] == 2  # the due-day step and the overdue one
     by_path = {}
     for path, body in received:
         by_path.setdefault(path, []).append(body)
     assert by_path["/wecom"][0]["msgtype"] == "text" and "TS-2026-0001" in by_path["/wecom"][0]["text"]["content"]
     assert by_path["/dingtalk"][0]["msgtype"] == "text"
-    assert {"subject", "text"} <= set(by_path["/dept"][0])
+    assert {"subject", "text"} <= set(by_path["/json"][0])
 
 
 def test_a_robot_that_refuses_is_retried(app, make_complaint, staff, webhook_receiver):
     base, _received = webhook_receiver
-    User.update(webhook_url=f"{base}/refuse", webhook_format="wecom", webhook_kinds="overdue").where(
-        User.username == "gm").execute()
+    robot(staff, f"{base}/refuse")
     overdue_complaint(app, make_complaint)
+    Outbox.delete().where(Outbox.id != Outbox.select(Outbox.id).order_by(Outbox.id).limit(1)).execute()
     with app.app_context():
         assert notify.deliver(NOW) == {"sent": 0, "failed": 1}
     assert "93000" in Outbox.get().last_error
@@ -149,3 +160,106 @@ def test_nothing_is_queued_for_email_without_smtp(app, make_complaint, staff):
     overdue_complaint(app, make_complaint)
     assert Notification.select().where(Notification.user == staff["gm"]).count() == 1
     assert Outbox.select().count() == 0
+
+
+@pytest.fixture
+def hanging_robot(app):
+    """A robot that takes the connection and answers nothing until the test lets it go."""
+    app.config["WEBHOOK_ALLOWED_NETWORKS"] = [ipaddress.ip_network("127.0.0.1/32")]
+    release, held = threading.Event(), threading.Event()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+
+    def hold():
+        connection, _ = listener.accept()
+        held.set()
+        release.wait(30)
+        connection.close()
+    threading.Thread(target=hold, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/hang", held, release
+    release.set()
+    listener.close()
+
+
+def queue(target, channel="webhook", fmt="json", minutes_ago=0):
+    Outbox.create(channel=channel, target=target, subject="s", body="b", webhook_format=fmt,
+                  created_at=NOW, send_after=NOW - timedelta(minutes=minutes_ago))
+
+
+def test_one_hanging_robot_holds_up_no_other_message(app, smtp, staff, webhook_receiver, hanging_robot):
+    hang_url, held, release = hanging_robot
+    base, received = webhook_receiver
+    app.config["WEBHOOK_TIMEOUT"] = 3
+    queue(hang_url, minutes_ago=5)  # the oldest message goes to the robot that hangs
+    queue(f"{base}/fast")
+    queue("gm@dealer.test", channel="email")
+    report = {}
+
+    def run_delivery():
+        with app.app_context():
+            report.update(notify.deliver(NOW))
+    run = threading.Thread(target=run_delivery)
+    run.start()
+    deadline = time.monotonic() + 2.5  # less than the robot's timeout: the others must not wait for it
+    while (not received or not smtp.messages) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert held.is_set() and received and smtp.messages, "the others waited for the hanging robot"
+    run.join(20)
+    assert report == {"sent": 2, "failed": 1}
+    assert "timed out" in Outbox.get(Outbox.target == hang_url).last_error
+
+
+INTERNAL = ["http://127.0.0.1:8000/admin", "http://localhost/", "http://[::1]/", "http://0.0.0.0/",
+            "http://169.254.169.254/latest/meta-data/", "http://100.100.100.200/latest/meta-data/",
+            "http://2130706433/", "http://[::ffff:127.0.0.1]/", "http://robot.example@127.0.0.1/",
+            "http://[fe80::1]/", "ftp://192.168.1.10/", "javascript:alert(1)"]
+
+
+def test_the_administrator_cannot_point_a_robot_at_this_server_or_metadata(as_user, staff):
+    from helpers import post
+    client = as_user("admin")
+    dept = staff["service_mgr"].department_id
+    for url in INTERNAL:
+        response = post(client, f"/admin/departments/{dept}", {"webhook_url": url, "webhook_format": "json",
+                                                              "webhook_allow_lan": "y"})
+        assert response.status_code == 422, url
+    assert Department.get_by_id(dept).webhook_url == ""
+
+
+def test_a_lan_robot_needs_the_administrators_tick(as_user, staff):
+    from helpers import post
+    client = as_user("admin")
+    dept = staff["service_mgr"].department_id
+    url = "http://192.168.1.20:8080/robot"
+    refused = post(client, f"/admin/departments/{dept}", {"webhook_url": url, "webhook_format": "json"})
+    assert refused.status_code == 422 and "本地网络" in refused.get_data(as_text=True)
+    allowed = post(client, f"/admin/departments/{dept}", {"webhook_url": url, "webhook_format": "json",
+                                                          "webhook_allow_lan": "y"})
+    assert allowed.status_code == 303 and Department.get_by_id(dept).webhook_allow_lan
+
+
+def test_an_internal_address_is_refused_again_at_sending(app, staff, webhook_receiver):
+    base, received = webhook_receiver
+    app.config["WEBHOOK_ALLOWED_NETWORKS"] = []  # as in production: the receiver is this server itself
+    queue(f"{base}/x")
+    with app.app_context():
+        assert notify.deliver(NOW) == {"sent": 0, "failed": 1}
+    assert received == [] and "Refused" in Outbox.get().last_error
+
+
+def test_a_redirect_is_not_followed(app, staff, webhook_receiver):
+    base, received = webhook_receiver
+    queue(f"{base}/moved")
+    with app.app_context():
+        assert notify.deliver(NOW) == {"sent": 0, "failed": 1}
+    assert "302" in Outbox.get().last_error
+
+
+def test_personal_webhooks_are_gone_only_email_remains(as_user):
+    from helpers import post
+    client = as_user("front")
+    page = client.get("/account").get_data(as_text=True)
+    assert "webhook" not in page.lower()
+    post(client, "/account", {"language": "zh_CN", "email": "f@dealer.test", "webhook_url": "http://169.254.169.254/"})
+    assert not hasattr(User.get(User.username == "front"), "webhook_url")

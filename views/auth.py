@@ -93,17 +93,16 @@ def logout():
 def account():
     """The user's language and password."""
     user = current_user._get_current_object()  # the User itself, not the proxy
-    form = AccountForm(obj=user, data={"email_kinds": _kinds(user.email_kinds),
-                                       "webhook_kinds": _kinds(user.webhook_kinds)})
+    form = AccountForm(obj=user, data={"email_kinds": _kinds(user.email_kinds)})
     if request.method == "GET":
-        form.email_kinds.data, form.webhook_kinds.data = _kinds(user.email_kinds), _kinds(user.webhook_kinds)
+        form.email_kinds.data = _kinds(user.email_kinds)
     if form.validate_on_submit():
         if form.new_password.data and not accounts.authenticate(user.username, form.current_password.data):
             form.current_password.errors.append(_("That is not your current password."))
         else:
-            for name in ("language", "email", "webhook_url", "webhook_format", "digest"):
+            for name in ("language", "email", "digest"):
                 setattr(user, name, form[name].data)
-            user.email_kinds, user.webhook_kinds = ",".join(form.email_kinds.data), ",".join(form.webhook_kinds.data)
+            user.email_kinds = ",".join(form.email_kinds.data)
             accounts.save_user(user, user.roles, form.new_password.data or None, keep_session=user.session_token)
             if form.new_password.data:
                 audit.record("password_changed", actor=user, target=user.username)

@@ -189,11 +189,16 @@ def department(department_id):
     dept = Department.get_or_none(Department.id == department_id) or abort(404)
     form = DepartmentWebhookForm(obj=dept)
     if form.validate_on_submit():
-        before = {"webhook_url": dept.webhook_url, "webhook_format": dept.webhook_format}
+        before = _robot(dept)
         form.populate_obj(dept)
         dept.save()
-        audit.record("department_changed", actor=current_user, target=dept.name, detail=audit.changes(
-            before, {"webhook_url": dept.webhook_url, "webhook_format": dept.webhook_format}))
+        audit.record("department_changed", actor=current_user, target=dept.name,
+                     detail=audit.changes(before, _robot(dept)))
         flash(_("Department %(name)s saved.", name=dept.label))
         return redirect(url_for("admin.departments"), code=303)
     return render("settings/department.html", form=form, department=dept, status=422 if form.errors else 200)
+
+
+def _robot(dept):
+    return {"webhook_url": dept.webhook_url, "webhook_format": dept.webhook_format,
+            "webhook_allow_lan": dept.webhook_allow_lan}
