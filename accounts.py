@@ -106,6 +106,8 @@ def authenticate(username, password):
 
 
 def _verify(password_hash, password):
+    if not password:
+        return False
     try:
         return hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):

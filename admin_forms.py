@@ -2,20 +2,20 @@
 calendar, escalation."""
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, Form, IntegerField, PasswordField, SelectField, StringField, TimeField
+from wtforms import BooleanField, DateField, IntegerField, PasswordField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 import catalog
 import outbound
+from base_forms import BaseForm, PlainForm
 from forms import MultiCheckboxField, department_choices, options, stripped, text
 from models import User
 
 USERNAME = Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, dot, dash and underscore only."))
 
 
-class UserForm(FlaskForm):
+class UserForm(BaseForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=40), USERNAME],
                            filters=[stripped])
     display_name = text(_l("Full name"), required=True, size=60, area=False)
@@ -30,19 +30,19 @@ class UserForm(FlaskForm):
         self.department.choices = department_choices(_l("— none —"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(BaseForm):
     password = PasswordField(_l("New password (leave empty to generate one)"),
                              validators=[Optional(), Length(min=10, max=200)])
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(BaseForm):
     name = text(_l("Department name"), required=True, size=60, area=False)
 
 
 ANY = [("*", _l("any"))]
 
 
-class RuleForm(FlaskForm):
+class RuleForm(BaseForm):
     kind = SelectField(_l("Deadline"), choices=options(catalog.CLOCKS), validators=[InputRequired()])
     category = SelectField(_l("Category"), choices=options(ANY + catalog.CATEGORIES), default="*")
     severity = SelectField(_l("Severity"), choices=options(ANY + catalog.SEVERITIES), default="*")
@@ -50,20 +50,20 @@ class RuleForm(FlaskForm):
     unit = SelectField(_l("Unit"), choices=options(catalog.CLOCK_UNITS), validators=[InputRequired()])
 
 
-class RuleLengthForm(FlaskForm):
+class RuleLengthForm(BaseForm):
     amount = IntegerField(_l("Length"), validators=[InputRequired(), NumberRange(min=1, max=1000)])
     unit = SelectField(_l("Unit"), choices=options(catalog.CLOCK_UNITS), validators=[InputRequired()])
 
 
-class CalendarForm(FlaskForm):
+class CalendarForm(BaseForm):
     lines = text(_l("Days, one per line: date, holiday or workday, name"), required=True, size=20000)
 
 
-class CalendarImportForm(FlaskForm):
+class CalendarImportForm(BaseForm):
     file = FileField(_l("CSV file (date,kind,name)"), validators=[FileRequired()])
 
 
-class WorkingHoursForm(FlaskForm):
+class WorkingHoursForm(BaseForm):
     work_start = TimeField(_l("Work starts"), validators=[InputRequired()])
     lunch_start = TimeField(_l("Lunch starts"), validators=[InputRequired()])
     lunch_end = TimeField(_l("Lunch ends"), validators=[InputRequired()])
@@ -75,7 +75,7 @@ class WorkingHoursForm(FlaskForm):
             raise ValidationError(_l("Work starts, lunch starts, lunch ends and work ends must follow each other."))
 
 
-class LadderForm(FlaskForm):
+class LadderForm(BaseForm):
     before = MultiCheckboxField(_l("Reminder the working day before"), choices=options(catalog.RECIPIENTS))
     due_day = MultiCheckboxField(_l("Due today"), choices=options(catalog.RECIPIENTS))
     overdue = MultiCheckboxField(_l("Overdue"), choices=options(catalog.RECIPIENTS))
@@ -84,7 +84,7 @@ class LadderForm(FlaskForm):
                                  choices=options(catalog.WAIT_REASONS))
 
 
-class DepartmentWebhookForm(FlaskForm):
+class DepartmentWebhookForm(BaseForm):
     webhook_url = StringField(_l("Group robot or webhook address"), filters=[stripped], validators=[Length(max=500)])
     webhook_format = SelectField(_l("Message format"), choices=options([("", "—")] + catalog.WEBHOOK_FORMATS),
                                  validators=[Optional()])
@@ -102,7 +102,7 @@ class DepartmentWebhookForm(FlaskForm):
             pass  # not resolvable from here just now; every send checks it again
 
 
-class AuditFilter(Form):
+class AuditFilter(PlainForm):
     """The audit log's filters; read from the query string."""
     action = SelectField(_l("What"), choices=options([("", _l("All"))] + catalog.AUDIT_ACTIONS),
                          validators=[Optional()])

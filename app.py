@@ -15,6 +15,7 @@ from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
+from werkzeug.routing import IntegerConverter
 
 import accounts
 import background
@@ -72,6 +73,7 @@ def default_config(instance_path):
 
 def create_app(config=None):
     app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or os.path.join(HERE, "instance"))
+    app.url_map.converters["int"] = DatabaseId
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(default_config(app.instance_path))
     app.config.update(config or {})
@@ -95,6 +97,14 @@ def create_app(config=None):
     _setup_templates(app)
     _register_commands(app)
     return app
+
+
+class DatabaseId(IntegerConverter):
+    """<int:…> in every route: a number the database can hold, else 404 (not a 500)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2 ** 63 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _secret_key(instance_path):

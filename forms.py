@@ -3,16 +3,13 @@ the complaint's state live in workflow.py."""
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
     DecimalField,
     FieldList,
-    Form,
     FormField,
-    HiddenField,
     IntegerField,
     PasswordField,
     RadioField,
@@ -27,10 +24,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 import catalog
 import validators as fmt
+from base_forms import ActionForm, BaseForm, PlainForm, local_now
 from models import Department, PartsLine, User
 
 BLANK = ("", _l("— choose —"))
 _FIVE_MINUTES = timedelta(minutes=5)  # a clock a little ahead is no error
+RECEIVED_WITHIN = timedelta(days=366)
+EARLIEST_DELIVERY_YEAR = 1980
+LONGEST_DEADLINE = timedelta(days=366)
 TEXT = 2000   # the longest a handling-form text may be
 LONG = 5000   # the customer's own words may run longer
 
@@ -71,13 +72,13 @@ def department_choices(blank_label):
     return options([("", blank_label)] + [(str(d.id), d.label) for d in Department.listed()])
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=40)],
                            filters=[stripped])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
-class ComplaintForm(FlaskForm):
+class ComplaintForm(ActionForm):
     channel = choice(_l("Channel"), "channel", blank=False)  # phone first: most come by phone
     external_ref = text(_l("Manufacturer ticket no."), size=60, area=False)
     business_line = RadioField(_l("Business line"), choices=options(catalog.BUSINESS_LINES),
@@ -100,7 +101,6 @@ class ComplaintForm(FlaskForm):
     major_facts = MultiCheckboxField(_l("Major facts"), choices=options(catalog.MAJOR_FACTS))
     description = text(_l("Description in the customer's words"), required=True, size=LONG)
     person_involved = SelectField(_l("Person involved"), validators=[Optional()])
-    version = HiddenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -113,25 +113,34 @@ class ComplaintForm(FlaskForm):
     def validate_received_at(self, field):
         if field.data and field.data > self.local_now + _FIVE_MINUTES:
             raise ValidationError(_l("The time received cannot be in the future."))
+        # A complaint typed in late from paper is days old, not years: an older time
+        # would be overdue at once and escalate for nothing.
+        earliest = self.local_now - RECEIVED_WITHIN
+        if field.data and field.data < earliest:
+            raise ValidationError(_l("The time received must be within the last year (after %(day)s).",
+                                     day=earliest.strftime("%Y-%m-%d")))
 
     def validate_delivery_date(self, field):
         if field.data and field.data > self.local_now.date():
             raise ValidationError(_l("The delivery date cannot be in the future."))
+        if field.data and field.data.year < EARLIEST_DELIVERY_YEAR:
+            raise ValidationError(_l("A delivery date from %(year)s on.", year=EARLIEST_DELIVERY_YEAR))
 
-    local_now = None  # set by the view, in the dealership's time zone
+    @property
+    def local_now(self):
+        return local_now()
 
 
-class FindingsForm(FlaskForm):
+class FindingsForm(ActionForm):
     verified_facts = text(_l("Verified facts"))
     cause_class = choice(_l("Cause classification"), "cause_class")
     cause = text(_l("Cause"), required=True)
     handling_method = text(_l("Handling method"), required=True)
     root_cause = text(_l("Root cause"))
     improvement = text(_l("Improvement measures"))
-    version = HiddenField()
 
 
-class SolutionForm(FlaskForm):
+class SolutionForm(ActionForm):
     solution = text(_l("Solution offered to the customer"), required=True)
     acceptance = RadioField(_l("Customer's answer"), choices=options(catalog.ACCEPTANCE),
                             default="pending", validators=[InputRequired()])
@@ -141,7 +150,6 @@ class SolutionForm(FlaskForm):
     compensation_type = choice(_l("Compensation"), "compensation_type")
     compensation_cost = DecimalField(_l("Compensation cost (yuan)"), places=2,
                                      validators=[Optional(), NumberRange(min=0, max=10_000_000)])
-    version = HiddenField()
 
     def validate_recourse_told(self, field):
         if self.acceptance.data == "rejected" and not field.data:
@@ -152,21 +160,18 @@ class SolutionForm(FlaskForm):
             raise ValidationError(_l("Only an accepted solution can be confirmed in writing."))
 
 
-class ContactForm(FlaskForm):
+class ContactForm(ActionForm):
     method = choice(_l("How"), "contact_method", blank=False)
     summary = text(_l("What was said"), required=True)
-    version = HiddenField()
 
 
-class NoteForm(FlaskForm):
+class NoteForm(ActionForm):
     text = text(_l("Note"), required=True)
-    version = HiddenField()
 
 
-class AssignForm(FlaskForm):
+class AssignForm(ActionForm):
     department = SelectField(_l("Department"), validators=[Optional()])
     handler = SelectField(_l("Handler"), validators=[Optional()])
-    version = HiddenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -174,29 +179,25 @@ class AssignForm(FlaskForm):
         self.handler.choices = user_choices(_l("— nobody yet —"))
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(ActionForm):
     result = text(_l("Result"), required=True)
-    version = HiddenField()
 
 
-class UnfoundedForm(FlaskForm):
+class UnfoundedForm(ActionForm):
     explanation = text(_l("Explanation given to the customer"), required=True)
-    version = HiddenField()
 
 
-class CallbackForm(FlaskForm):
+class CallbackForm(ActionForm):
     outcome = RadioField(_l("Outcome"), choices=options(catalog.CALLBACK_OUTCOMES),
                          validators=[InputRequired()])
     notes = text(_l("What the customer said"))
-    version = HiddenField()
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(ActionForm):
     reason = text(_l("Reason"), required=True)
-    version = HiddenField()
 
 
-class InboxFilter(Form):
+class InboxFilter(PlainForm):
     """The inbox's filters; read from the query string, so no CSRF."""
     q = StringField(_l("Search"), validators=[Optional(), Length(max=60)], filters=[stripped])
     status = SelectField(_l("Status"), choices=options([("open", _l("Open")), ("all", _l("All"))]
@@ -222,12 +223,12 @@ class InboxFilter(Form):
 EMAIL = Regexp(r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address like name@example.com."))
 
 
-class AccountForm(FlaskForm):
+class AccountForm(BaseForm):
     language = SelectField(_l("Language"), choices=options(catalog.LANGUAGES))
     email = StringField(_l("E-mail address"), filters=[stripped], validators=[Length(max=120), EMAIL])
     email_kinds = MultiCheckboxField(_l("Send me by e-mail"), choices=options(catalog.NOTIFICATION_KINDS))
     digest = BooleanField(_l("One daily summary instead of single messages"))
-    current_password = PasswordField(_l("Current password"), validators=[Optional()])
+    current_password = PasswordField(_l("Current password"))
     new_password = PasswordField(_l("New password"), validators=[Optional(), Length(min=10, max=200)])
 
     def validate_current_password(self, field):
@@ -236,53 +237,54 @@ class AccountForm(FlaskForm):
 
 
 
-class ManufacturerFeedbackForm(FlaskForm):
+class ManufacturerFeedbackForm(ActionForm):
     text = text(_l("What was reported to the manufacturer"), required=True)
-    version = HiddenField()
 
 
-class DeadlineForm(FlaskForm):
+class DeadlineForm(ActionForm):
     due_at = DateTimeLocalField(_l("New completion deadline"), format="%Y-%m-%dT%H:%M",
                                 validators=[DataRequired()])
     reason = text(_l("Reason"), required=True)
-    version = HiddenField()
+
+    def validate_due_at(self, field):
+        now = local_now()
+        if field.data <= now:
+            raise ValidationError(_l("The new deadline must be later than now."))
+        if field.data > now + LONGEST_DEADLINE:
+            raise ValidationError(_l("The new deadline must be within a year."))
 
 
-class WaitForm(FlaskForm):
+class WaitForm(ActionForm):
     reason = SelectField(_l("Waiting for"), validators=[Optional()])
-    version = HiddenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.reason.choices = options([("", _l("Nothing: carry on"))] + catalog.WAIT_REASONS)
 
 
-class PartLineForm(Form):
+class PartLineForm(PlainForm):
     part_name = text(_l("Part name"), size=80, area=False)
     part_number = text(_l("Part number"), size=40, area=False)
     quantity = IntegerField(_l("Quantity"), default=1, validators=[Optional(), NumberRange(min=1, max=999)])
 
 
-class PartsForm(FlaskForm):
+class PartsForm(ActionForm):
     stock = RadioField(_l("Is the part in stock?"), choices=options(catalog.PARTS_STOCK), validators=[InputRequired()])
     lines = FieldList(FormField(PartLineForm), _l("Parts asked of the parts centre"), min_entries=6, max_entries=6)
-    version = HiddenField()
 
     def validate_lines(self, field):
         if self.stock.data == "out" and not any(line.part_name.data for line in field):
             raise ValidationError(_l("Name at least one part for the parts centre."))
 
 
-class PartsReceivedForm(FlaskForm):
+class PartsReceivedForm(ActionForm):
     lines = MultiCheckboxField(_l("Arrived"), choices=[])
     served = BooleanField(_l("All parts arrived and the customer has been served"))
-    version = HiddenField()
 
     def bind(self, complaint):
         pending = PartsLine.select().where((PartsLine.complaint == complaint) & PartsLine.received_at.is_null())
         self.lines.choices = options([(str(p.id), f"{p.part_name} {p.part_number} ×{p.quantity}") for p in pending])
 
 
-class RemedialForm(FlaskForm):
+class RemedialForm(ActionForm):
     text = text(_l("What was done to put it right"), required=True)
-    version = HiddenField()

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _ONE_DAY = timedelta(days=1)
-_SEARCH_LIMIT = 400  # no calendar has a year of holidays in a row
+_SEARCH_LIMIT = 400  # no real calendar has a year of holidays in a row
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,28 @@ class Calendar:
         return day if self.is_working_day(day) else self.next_working_day(day)
 
     def _step(self, day, step):
-        for _ in range(_SEARCH_LIMIT):
-            day += step
-            if self.is_working_day(day):
-                return day
-        raise ValueError("no working day within a year: check the calendar")
+        """The next working day in the direction of step. A calendar with no working
+        day for more than a year is a mistake; rather than fail every deadline, the
+        plain next day counts then (the calendar page warns: closed_stretches)."""
+        for candidate in (day + step * n for n in range(1, _SEARCH_LIMIT + 1)):
+            if self.is_working_day(candidate):
+                return candidate
+        return day + step
+
+    def closed_stretches(self, first, days, longer_than=31):
+        """[(first day, last day)] of runs of more than `longer_than` days without a working day."""
+        runs, start = [], None
+        for day in (first + _ONE_DAY * n for n in range(days)):
+            if not self.is_working_day(day):
+                start = start or day
+                continue
+            if start and (day - start).days > longer_than:
+                runs.append((start, day - _ONE_DAY))
+            start = None
+        last = first + _ONE_DAY * (days - 1)
+        if start and (last - start).days + 1 > longer_than:
+            runs.append((start, last))
+        return runs
 
     def working_days_between(self, first, last):
         """How many working days are in (first, last]; 0 when last <= first."""

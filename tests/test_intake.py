@@ -84,7 +84,8 @@ def test_hostile_input_is_stored_as_typed_and_shown_inert(as_user):
                "\u202eRTL\u202c 😡 𠜎 " + "长" * 4000)
     post(client, "/complaints/new", dict(GOOD, customer_name="<b>x</b>'--", description=hostile))
     complaint = Complaint.get()
-    assert complaint.description == hostile.strip()
+    # Kept as typed, but for the invisible marks that reverse how a line reads.
+    assert complaint.description == hostile.strip().replace("\u202e", "").replace("\u202c", "")
     page = client.get(f"/complaints/{complaint.number}").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page

@@ -1,8 +1,6 @@
 """workdays.py at explicit instants (all moments naive UTC; Shanghai is UTC+8)."""
 from datetime import date, datetime, time
 
-import pytest
-
 from workdays import Calendar
 
 # A National Day week as the State Council publishes it: off 1-8 October,
@@ -83,11 +81,13 @@ def test_working_days_between():
     assert cal.working_days_between(date(2026, 11, 23), date(2026, 11, 20)) == 0
 
 
-def test_a_calendar_without_working_days_is_an_error_not_a_hang():
+def test_a_calendar_without_working_days_counts_plain_days_and_says_so():
     cal = Calendar(holidays=frozenset(date(2026, 1, 1).fromordinal(date(2026, 1, 1).toordinal() + i)
                                       for i in range(800)))
-    with pytest.raises(ValueError):
-        cal.next_working_day(date(2026, 1, 1))
+    assert cal.next_working_day(date(2026, 1, 1)) == date(2026, 1, 2)
+    assert cal.previous_working_day(date(2026, 1, 1)) == date(2025, 12, 31)
+    assert cal.closed_stretches(date(2026, 1, 1), 400) == [(date(2026, 1, 1), date(2027, 2, 4))]
+    assert Calendar().closed_stretches(date(2026, 1, 1), 400) == []
 
 
 def test_custom_working_hours():

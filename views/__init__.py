@@ -7,7 +7,7 @@ from flask_login import current_user
 
 import audit
 import deadlines
-from models import Complaint, utcnow
+from models import Complaint
 from permissions import can_view
 
 
@@ -65,6 +65,3 @@ def to_utc(value):
     """A wall-clock time typed by staff as naive UTC, for storing."""
     return value.replace(tzinfo=_zone()).astimezone(UTC).replace(tzinfo=None)
 
-
-def local_now():
-    return to_local(utcnow())

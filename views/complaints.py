@@ -9,7 +9,7 @@ import workflow
 from forms import ComplaintForm
 from models import Complaint, Event, User, utcnow
 from permissions import can, can_view
-from views import abort_unless, get_complaint_or_404, local_now, render, to_local, to_utc
+from views import abort_unless, get_complaint_or_404, render, to_local, to_utc
 from views.actions import detail_context, run_action
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
@@ -20,7 +20,6 @@ bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 def new():
     """The intake form; on save, the complaint is numbered, classified and routed."""
     form = ComplaintForm()
-    form.local_now = local_now()
     if form.validate_on_submit():
         complaint = workflow.register(registration_fields(form), current_user, utcnow(),
                                       current_app.config["TIMEZONE"])
@@ -77,7 +76,6 @@ def edit(number):
     complaint = get_complaint_or_404(number)
     abort_unless(can(current_user, "edit", complaint))
     form = ComplaintForm(obj=complaint)
-    form.local_now = local_now()
     status = 200
     if request.method == "GET":
         audit.record("complaint_viewed", actor=current_user, target=number)

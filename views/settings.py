@@ -16,8 +16,8 @@ from admin_forms import (
     RuleLengthForm,
     WorkingHoursForm,
 )
-from models import CalendarDay, ClockRule, Department, Setting, WaitReason, db
-from views import render
+from models import CalendarDay, ClockRule, Department, Setting, WaitReason, db, utcnow
+from views import render, to_local
 from views.admin import admin_only
 from workdays import parse_calendar_lines
 
@@ -160,8 +160,10 @@ def _save_days(field, text):
 
 def _calendar_page(form, upload, hours):
     days = list(CalendarDay.select().order_by(CalendarDay.day))
+    # A stretch with no working day is almost always a typing mistake (a year of holidays).
+    closed = deadlines.load_calendar().closed_stretches(to_local(utcnow()).date(), 400)
     failed = form.errors or upload.errors or hours.errors
-    return render("settings/calendar.html", form=form, upload=upload, hours=hours, days=days,
+    return render("settings/calendar.html", form=form, upload=upload, hours=hours, days=days, closed=closed,
                   status=422 if failed else 200)
 
 

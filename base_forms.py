@@ -1,0 +1,96 @@
+"""What every form of the app shares: text cleaned of invisible control characters,
+WTForms' own messages in the user's language, and the version an action carries.
+
+BaseForm posts (with CSRF); PlainForm is for query-string filters and sub-forms.
+"""
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel import support
+from flask import current_app
+from flask_babel import get_locale, get_translations
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Form, HiddenField, PasswordField, StringField, TextAreaField
+from wtforms.i18n import messages_path
+from wtforms.validators import ValidationError
+
+# C0 and C1 controls and the bidirectional overrides that reorder how a line reads.
+# Multi-line text keeps its tabs and line breaks; a single line keeps neither.
+_CONTROLS_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROLS_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(value):
+    return _CONTROLS_IN_TEXT.sub("", value.replace("\r\n", "\n").replace("\r", "\n")) \
+        if isinstance(value, str) else value
+
+
+def clean_line(value):
+    return _CONTROLS_IN_LINE.sub("", value) if isinstance(value, str) else value
+
+
+_wtforms_catalogs = {}
+
+
+class FormTranslations:
+    """WTForms' messages: the app's catalog first (it adds what WTForms lacks), then
+    WTForms' own catalog for the user's language."""
+
+    def gettext(self, string):
+        own = get_translations().ugettext(string)
+        return own if own != string else self._wtforms().ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        own = get_translations().ungettext(singular, plural, n)
+        return own if own not in (singular, plural) else self._wtforms().ungettext(singular, plural, n)
+
+    @staticmethod
+    def _wtforms():
+        language = get_locale().language if get_locale() else "en"
+        if language not in _wtforms_catalogs:
+            _wtforms_catalogs[language] = support.Translations.load(messages_path(), [language], domain="wtforms")
+        return _wtforms_catalogs[language]
+
+
+TRANSLATIONS = FormTranslations()
+
+
+class _Meta:
+    def bind_field(self, form, unbound_field, options):
+        """Clean every text field before its own filters run (passwords are left as typed)."""
+        kind = unbound_field.field_class
+        if issubclass(kind, StringField) and not issubclass(kind, PasswordField):
+            cleaner = clean_text if issubclass(kind, TextAreaField) else clean_line
+            options = {**options, "filters": [cleaner, *unbound_field.kwargs.get("filters", ())]}
+        return unbound_field.bind(form=form, **options)
+
+    def get_translations(self, form):
+        return TRANSLATIONS
+
+
+class BaseForm(FlaskForm):
+    class Meta(_Meta):
+        pass
+
+
+class PlainForm(Form):
+    class Meta(_Meta):
+        pass
+
+
+def _version(form, field):
+    if field.data and not re.fullmatch(r"\d{1,9}", field.data):
+        raise ValidationError(_l("This form is out of date: reload the page and try again."))
+
+
+class ActionForm(BaseForm):
+    """A change to a complaint: it carries the version of the complaint it was made
+    from, so a stale change is refused rather than merged."""
+    version = HiddenField(validators=[_version])
+
+
+def local_now():
+    """Now on the dealership's wall clock (naive), for forms that bound a time typed there."""
+    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).replace(tzinfo=None)
