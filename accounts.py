@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from peewee import OperationalError
 
 import catalog
 from models import Department, LoginSession, User, UserRole, db, utcnow
@@ -68,7 +69,11 @@ def session_user(token, now, idle, absolute, seen=True):
         _end(LoginSession.id == row.id, now, why)
         return None, why
     if seen and now - row.last_seen_at > SEEN_EVERY:
-        LoginSession.update(last_seen_at=now).where(LoginSession.id == row.id).execute()
+        try:
+            LoginSession.update(last_seen_at=now).where(LoginSession.id == row.id).execute()
+        except OperationalError:
+            pass  # a full or read-only disk says so on the page; it need not log everyone out
+
     user = row.user
     user.session_token = token
     return user, None

@@ -156,7 +156,19 @@ def _setup_login(app):
 
 
 def _register_views(app):
-    from views import actions, admin, audit_log, auth, complaints, inbox, notifications, overdue, parts, settings
+    from views import (
+        actions,
+        admin,
+        audit_log,
+        auth,
+        complaints,
+        errors,
+        inbox,
+        notifications,
+        overdue,
+        parts,
+        settings,
+    )
     for module in (auth, inbox, complaints, actions, admin, overdue, notifications, parts, settings, audit_log):
         app.register_blueprint(module.bp)
 
@@ -164,23 +176,7 @@ def _register_views(app):
     def home():
         return redirect(url_for("inbox.index"))
 
-    from flask import render_template
-    from flask_babel import gettext as _
-
-    @app.errorhandler(404)
-    def not_found(error):
-        return render_template("errors.html", title=_("Not found"),
-                               message=_("There is nothing here, or it is not yours to see.")), 404
-
-    @app.errorhandler(403)
-    def forbidden(error):
-        return render_template("errors.html", title=_("Not allowed"),
-                               message=_("Your role does not allow this.")), 403
-
-    @app.errorhandler(400)
-    def bad_request(error):
-        return render_template("errors.html", title=_("Request refused"),
-                               message=_("The form was out of date or incomplete. Go back, reload and try again.")), 400
+    errors.register(app)
 
 
 def _setup_requests(app):
