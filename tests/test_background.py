@@ -119,7 +119,8 @@ def test_the_administrator_and_the_overdue_wall_say_when_reminders_stopped(as_us
 def test_no_warning_while_the_tasks_run(as_user, app):
     background.run_exclusive("deadline-sweep", lambda: None)
     background.run_exclusive("deliver-messages", lambda: None)
-    assert 'class="alarm"' not in as_user("admin").get("/admin/users").get_data(as_text=True)
+    page = as_user("admin").get("/admin/users").get_data(as_text=True)
+    assert "提醒和升级" not in page and "电子邮件和群机器人消息" not in page
 
 
 def test_a_consumer_that_never_ran_is_noticed(as_user):
