@@ -111,7 +111,7 @@ class AuditFilter(PlainForm):
                          validators=[Optional(), Length(max=60)])
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("To"), validators=[Optional()])
-    before = IntegerField(validators=[Optional(), NumberRange(min=1, max=2 ** 62)])
+    before = IntegerField(_l("Page"), validators=[Optional(), NumberRange(min=1, max=2 ** 62)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -37,6 +37,8 @@ def default_config(instance_path):
         "TIMEZONE": env("DEALERSHIP_TZ", "Asia/Shanghai"),
         "DEALERSHIP_NAME": env("DEALERSHIP_NAME", ""),
         "PAGE_SIZE": 50,
+        # No form needs more; the photo upload allows more for itself (attachments.py).
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "OVERDUE_REFRESH_SECONDS": 60,  # the overdue board on a wall screen polls this often
         "TASKS_STALLED_MINUTES": int(env("TASKS_STALLED_MINUTES", "5")),  # then the screens say reminders stopped
         # Outgoing mail; without SMTP_HOST no e-mail is queued.

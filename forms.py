@@ -50,6 +50,12 @@ class MultiCheckboxField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
 
+    def pre_validate(self, form):
+        # WTForms' own message here has no Chinese translation.
+        allowed = {str(choice[0]) for choice in self.iter_choices()}
+        if any(str(value) not in allowed for value in self.data or ()):
+            raise ValidationError(_l("Choose only from the list."))
+
 
 def text(label, required=False, size=TEXT, area=True, **kw):
     # No Optional() on optional text: it would stop form-level checks on empty fields.
@@ -210,7 +216,7 @@ class InboxFilter(PlainForm):
     due = SelectField(_l("Deadline"), choices=options([("", _l("All")), ("due_today", _l("Due today")),
                                                       ("overdue", _l("Overdue"))]), validators=[Optional()])
     mine = BooleanField(_l("Mine"))
-    page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=100_000)])
+    page = IntegerField(_l("Page"), default=1, validators=[Optional(), NumberRange(min=1, max=100_000)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -91,3 +91,48 @@ def test_the_calendar_page_warns_of_a_stretch_with_no_working_day(as_user):
         CalendarDay.create(day=start + timedelta(days=offset), kind="holiday", name="停业")
     page = as_user("admin").get("/admin/calendar").get_data(as_text=True)
     assert "没有任何工作日" in page
+
+
+def test_control_characters_never_reach_the_database(as_user, make_complaint):
+    client = as_user("front")
+    post(client, "/complaints/new", form_of(customer_name="张\x00伟\x07\u202e", description="第一行\r\n第二行\x00\t完"))
+    c = Complaint.get()
+    assert c.customer_name == "张伟" and c.description == "第一行\n第二行\t完"
+    post(client, f"/complaints/{c.number}/act/note", {"note-text": "备注\x1b[31m", "note-version": c.version})
+    assert Event.get(Event.kind == "note").text == "备注[31m"
+
+
+def test_a_huge_post_is_refused_before_it_is_read(as_user):
+    response = post(as_user("front"), "/complaints/new", form_of(description="长" * 7_000_000))
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "超过服务器允许的大小" in page and "长长长" not in page
+    assert Complaint.select().count() == 0
+
+
+def test_the_inbox_says_which_filters_it_ignored(as_user, make_complaint):
+    make_complaint()
+    client = as_user("care")
+    page = client.get("/inbox?q=" + "x" * 61 + "&page=-1&severity=evil").get_data(as_text=True)
+    assert page.count("已忽略") == 3
+    fragment = client.get("/inbox?q=" + "x" * 61, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "已忽略" in fragment
+    assert "已忽略" not in client.get("/inbox?q=张").get_data(as_text=True)
+
+
+def test_wtforms_own_messages_are_in_chinese(as_user, make_complaint):
+    c = make_complaint(category="parts_supply")
+    client = as_user("service_mgr")
+    post(client, f"/complaints/{c.number}/act/contact", {"contact-method": "phone", "contact-summary": "已联系",
+                                                         "contact-version": c.version})
+    c = Complaint.get_by_id(c.id)
+    page = post(client, f"/complaints/{c.number}/act/parts", {
+        "parts-stock": "out", "parts-lines-0-part_name": "刹车片", "parts-lines-0-quantity": "0",
+        "parts-version": c.version}).get_data(as_text=True)
+    assert "Number must be" not in page and "1 到 999" in page
+    page = post(client, f"/complaints/{c.number}/act/contact", {"contact-method": "evil", "contact-summary": "x",
+                                                                "contact-version": c.version}).get_data(as_text=True)
+    assert "valid choice" not in page and "不是有效的选择" in page
+    page = post(as_user("admin"), "/admin/users/new", {"username": "wang", "display_name": "王",
+                                                        "roles": ["evil"]}).get_data(as_text=True)
+    assert "valid choice" not in page and "请只从列表中选择" in page

@@ -9,6 +9,7 @@ from admin_forms import AuditFilter
 from models import AuditEntry
 from views import render, to_utc
 from views.admin import admin_only
+from views.inbox import ignored_filters
 
 bp = Blueprint("audit_log", __name__, url_prefix="/admin")
 PAGE = 100
@@ -49,11 +50,6 @@ def entries(form):
 def _midnight(day):
     from datetime import datetime
     return datetime.combine(day, time(0, 0))
-
-
-def ignored_filters(form):
-    """The filters that were not understood, to say so rather than drop them silently."""
-    return [f"{form[name].label.text}: {form[name].errors[0]}" for name in form._fields if form[name].errors]
 
 
 def describe(entry):

@@ -15,12 +15,17 @@ bp = Blueprint("inbox", __name__)
 def index():
     """The inbox page, or only its table when the filters change (htmx)."""
     form = InboxFilter(request.args)
-    form.validate()  # a value that fails is treated as not given
+    form.validate()  # a value that fails is not used, and the page says so
     size = current_app.config["PAGE_SIZE"]
     page = form.page.data if not form.page.errors and form.page.data else 1
     rows = list(inbox_query(current_user, form).limit(size + 1).offset((page - 1) * size))
     return render("inbox/index.html", "inbox/_rows.html", form=form, rows=rows[:size],
-                  page=page, has_next=len(rows) > size, page_url=_page_url)
+                  page=page, has_next=len(rows) > size, page_url=_page_url, ignored=ignored_filters(form))
+
+
+def ignored_filters(form):
+    """"filter: why" for each filter that was given but not understood."""
+    return [f"{form[name].label.text}: {form[name].errors[0]}" for name in form._fields if form[name].errors]
 
 
 def _page_url(page):
