@@ -104,9 +104,22 @@ def test_earlier_complaints_of_the_same_customer_are_shown_while_typing(as_user,
     assert earlier.number in page and "<html" not in page
     page = client.get("/complaints/similar?customer_phone=&vin=lfv3a23c0k3000001",
                       headers={"HX-Request": "true"}).get_data(as_text=True)
-    # Shown as a possible repeat, but not linked: front-line staff may not open it.
-    assert other.number in page and f'/complaints/{other.number}"' not in page
+    # Counted as a possible repeat, with nothing of a complaint front-line staff may not open.
+    assert other.number not in page and "维修质量" not in page
+    assert "有 1 次之前的投诉" in page and "客户总监" in page
     assert client.get("/complaints/similar?customer_phone=13811112222&vin=").get_data(as_text=True).strip() == ""
+
+
+def test_the_repeat_warning_counts_what_the_user_may_not_open(as_user, make_complaint):
+    mine = make_complaint(by="front", customer_phone="13900001111")
+    for _ in range(2):
+        make_complaint(by="advisor", customer_phone="13900001111", category="price")
+    page = as_user("front").get("/complaints/similar?customer_phone=13900001111",
+                                headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert mine.number in page and page.count("<li>") == 1
+    assert "另有 2 次投诉您无权查看" in page and "价格" not in page
+    everything = as_user("care").get("/complaints/similar?customer_phone=13900001111").get_data(as_text=True)
+    assert everything.count("<li>") == 3
 
 
 def test_the_intake_form_renders_as_a_page(as_user):

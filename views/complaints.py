@@ -45,8 +45,10 @@ def similar():
     phone = fmt.normalize_phone(request.args.get("customer_phone", ""))
     vin = fmt.normalize_vin(request.args.get("vin", ""))
     earlier = Complaint.earlier_for(phone if fmt.is_phone(phone) else None,
-                                    vin if fmt.is_vin(vin) else None)
-    return render("complaints/_similar.html", earlier=earlier, can_view=can_view, user=current_user)
+                                    vin if fmt.is_vin(vin) else None, limit=50)
+    for complaint in earlier:
+        complaint.visible = can_view(current_user, complaint)
+    return render("complaints/_similar.html", earlier=earlier)
 
 
 @bp.get("/<number>")
