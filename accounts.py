@@ -6,6 +6,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from peewee import OperationalError
+from zxcvbn import zxcvbn
 
 import catalog
 from models import Department, LoginSession, User, UserRole, db, utcnow
@@ -23,8 +24,26 @@ def configure_hasher(time_cost, memory_cost, parallelism=1):
     _DUMMY_HASH = None
 
 
+MIN_PASSWORD_LENGTH = 10
+
+
 def generate_password():
     return secrets.token_urlsafe(12)
+
+
+def password_problem(password, username="", display_name=""):
+    """Why a password may not be used (a message code), or None.
+
+    At least 10 characters, and not easy to guess: zxcvbn scores common passwords,
+    repeats, keyboard runs, dates and the person's own names as weak.
+    """
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        return "too_short"
+    if username and username.lower() in password.lower():
+        return "has_name"
+    if zxcvbn(password[:100], user_inputs=[username, display_name])["score"] < 2:
+        return "guessable"
+    return None
 
 
 def new_token():
@@ -153,9 +172,19 @@ def ensure_departments():
 
 
 def ensure_admin(password=None):
-    """Create the first administrator if there is no user; return its password or None."""
+    """Create the first administrator if there is no user; return its password or None.
+    A generated password is changed at the first login."""
     if User.select().exists():
         return None
+    chosen = password or generate_password()
+    create_user("admin", "Administrator", ["admin"], chosen, must_change_password=not password)
+    return chosen
+
+
+def reset_password(user, password=None):
+    """A new password (generated unless given) that its owner changes at the next login;
+    every session of the user ends. Returns the password."""
     password = password or generate_password()
-    create_user("admin", "Administrator", ["admin"], password)
+    user.must_change_password = True
+    save_user(user, user.roles, password)
     return password

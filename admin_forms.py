@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 import catalog
 import outbound
-from base_forms import BaseForm, PlainForm
+from base_forms import BaseForm, PlainForm, strong_password
 from forms import MultiCheckboxField, department_choices, options, stripped, text
 from models import User
 
@@ -32,7 +32,7 @@ class UserForm(BaseForm):
 
 class PasswordForm(BaseForm):
     password = PasswordField(_l("New password (leave empty to generate one)"),
-                             validators=[Optional(), Length(min=10, max=200)])
+                             validators=[Optional(), Length(max=200), strong_password])
 
 
 class DepartmentForm(BaseForm):

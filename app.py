@@ -189,6 +189,16 @@ def _setup_requests(app):
         if "lang" in request.args and request.args["lang"] in dict(catalog.LANGUAGES):
             session["lang"] = request.args["lang"]
 
+    @app.before_request
+    def own_password_first():
+        """A password someone else chose (generated, or reset) is changed before anything else."""
+        if request.endpoint in (None, "static", "auth.account", "auth.logout", "auth.login"):
+            return None
+        if current_user.is_authenticated and current_user.must_change_password:
+            target = url_for("auth.account")
+            return ("", 200, {"HX-Redirect": target}) if request.headers.get("HX-Request") else redirect(target)
+        return None
+
     @app.teardown_request
     def close_db(exc):
         if not db.is_closed():

@@ -91,6 +91,25 @@ class ActionForm(BaseForm):
     version = HiddenField(validators=[_version])
 
 
+PASSWORD_PROBLEMS = {
+    "too_short": _l("At least 10 characters."),
+    "has_name": _l("The password may not contain the user name."),
+    "guessable": _l("Too easy to guess (a common password, a repeat, a run of keys, a name or a date). "
+                    "A few unrelated words make a good password."),
+}
+
+
+def strong_password(form, field):
+    """A password checked against accounts.password_problem for the user it is for
+    (`form.for_user`, set by the view)."""
+    import accounts
+    user = getattr(form, "for_user", None)
+    problem = field.data and accounts.password_problem(field.data, getattr(user, "username", ""),
+                                                       getattr(user, "display_name", ""))
+    if problem:
+        raise ValidationError(PASSWORD_PROBLEMS[problem])
+
+
 def local_now():
     """Now on the dealership's wall clock (naive), for forms that bound a time typed there."""
     return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).replace(tzinfo=None)

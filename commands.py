@@ -7,19 +7,26 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 import accounts
+import audit
 import catalog
 import deadlines
 from models import Department, User, db, refresh_statistics, utcnow
+
+PASSWORD_RULE = ("at least 10 characters, not a common password, not the user name "
+                 "(a few unrelated words work well)")
 
 
 @click.command("init-db")
 @with_appcontext
 def init_db_command():
     """Create tables and departments; create the first admin if there is no user."""
+    chosen = os.environ.get("ADMIN_PASSWORD")
+    if chosen and accounts.password_problem(chosen, "admin", "Administrator"):
+        raise click.ClickException("ADMIN_PASSWORD is too weak: " + PASSWORD_RULE)
     with db.connection_context():
         accounts.ensure_departments()
         deadlines.ensure_defaults()
-        password = accounts.ensure_admin(os.environ.get("ADMIN_PASSWORD"))
+        password = accounts.ensure_admin(chosen)
         refresh_statistics()
     click.echo("Database ready.")
     if password and not os.environ.get("ADMIN_PASSWORD"):
@@ -27,6 +34,7 @@ def init_db_command():
         click.echo("  First administrator created. It is shown only this once:")
         click.echo("    user name: admin")
         click.echo(f"    password:  {password}")
+        click.echo("  You will choose your own password at the first login.")
         click.echo("")
 
 
@@ -46,9 +54,31 @@ def create_user_command(username, display_name, roles, department, password):
         dept = Department.get_or_none(Department.code == department) if department else None
         if department and dept is None:
             raise click.ClickException(f"no department with code {department!r}")
+        if password and accounts.password_problem(password, username, display_name):
+            raise click.ClickException("the password is too weak: " + PASSWORD_RULE)
         generated = password or accounts.generate_password()
-        accounts.create_user(username, display_name, list(roles), generated, department=dept)
-    click.echo(f"User {username} created." + ("" if password else f" Password: {generated}"))
+        accounts.create_user(username, display_name, list(roles), generated, department=dept,
+                             must_change_password=not password)
+    click.echo(f"User {username} created." + ("" if password else f" Password: {generated} (changed at first login)"))
+
+
+@click.command("reset-password")
+@click.argument("username")
+@with_appcontext
+def reset_password_command(username):
+    """Give a user (a locked-out administrator, say) a new password, shown once.
+
+    The user chooses their own at the next login; their sessions end; a disabled
+    user is enabled again.
+    """
+    with db.connection_context():
+        user = User.get_or_none(User.username == username)
+        if user is None:
+            raise click.ClickException(f"no user {username!r}; `flask --app app create-user` makes one")
+        user.active = True
+        password = accounts.reset_password(user)
+        audit.record("password_reset", target=username, actor_name="(command line)")
+    click.echo(f"New password for {username}: {password}  (to be changed at the next login)")
 
 
 @click.command("seed-demo")
@@ -100,4 +130,5 @@ def backup(destination=None):
     return destination
 
 
-ALL = [init_db_command, create_user_command, seed_demo_command, serve_command, backup_command]
+ALL = [init_db_command, create_user_command, reset_password_command, seed_demo_command, serve_command,
+       backup_command]

@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 import catalog
 import validators as fmt
-from base_forms import ActionForm, BaseForm, PlainForm, local_now
+from base_forms import ActionForm, BaseForm, PlainForm, local_now, strong_password
 from models import Department, PartsLine, User
 
 BLANK = ("", _l("— choose —"))
@@ -235,12 +235,15 @@ class AccountForm(BaseForm):
     email_kinds = MultiCheckboxField(_l("Send me by e-mail"), choices=options(catalog.NOTIFICATION_KINDS))
     digest = BooleanField(_l("One daily summary instead of single messages"))
     current_password = PasswordField(_l("Current password"))
-    new_password = PasswordField(_l("New password"), validators=[Optional(), Length(min=10, max=200)])
+    new_password = PasswordField(_l("New password"), validators=[Optional(), Length(max=200), strong_password])
 
     def validate_current_password(self, field):
         if self.new_password.data and not field.data:
             raise ValidationError(_l("Enter your current password to change it."))
 
+    def validate_new_password(self, field):
+        if self.for_user.must_change_password and not field.data:
+            raise ValidationError(_l("Choose your own password before you go on."))
 
 
 class ManufacturerFeedbackForm(ActionForm):

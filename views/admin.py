@@ -98,10 +98,9 @@ def reset_password(user_id):
     """Set a new password (typed or generated); the user's sessions end."""
     user = User.get_or_none(User.id == user_id) or abort(404)
     form = PasswordForm()
+    form.for_user = user
     if form.validate_on_submit():
-        password = form.password.data or accounts.generate_password()
-        user.must_change_password = True  # the person chooses their own at the next login
-        accounts.save_user(user, user.roles, password)
+        password = accounts.reset_password(user, form.password.data)  # they choose their own at the next login
         audit.record("password_reset", actor=current_user, target=user.username)
         return render("admin/password_shown.html", user=user, password=password)
     return render("admin/password.html", form=form, user=user, status=422 if form.errors else 200)

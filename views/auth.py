@@ -94,15 +94,20 @@ def account():
     """The user's language and password."""
     user = current_user._get_current_object()  # the User itself, not the proxy
     form = AccountForm(obj=user, data={"email_kinds": _kinds(user.email_kinds)})
+    form.for_user = user
     if request.method == "GET":
         form.email_kinds.data = _kinds(user.email_kinds)
     if form.validate_on_submit():
         if form.new_password.data and not accounts.authenticate(user.username, form.current_password.data):
             form.current_password.errors.append(_("That is not your current password."))
+        elif form.new_password.data and form.new_password.data == form.current_password.data:
+            form.new_password.errors.append(_("Choose a password different from the current one."))
         else:
             for name in ("language", "email", "digest"):
                 setattr(user, name, form[name].data)
             user.email_kinds = ",".join(form.email_kinds.data)
+            if form.new_password.data:
+                user.must_change_password = False
             accounts.save_user(user, user.roles, form.new_password.data or None, keep_session=user.session_token)
             if form.new_password.data:
                 audit.record("password_changed", actor=user, target=user.username)
