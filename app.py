@@ -10,7 +10,7 @@ import os
 import secrets
 from datetime import timedelta
 
-from flask import Flask, g, has_request_context, redirect, request, session, url_for
+from flask import Flask, current_app, g, has_request_context, redirect, request, session, url_for
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
@@ -39,6 +39,8 @@ def default_config(instance_path):
         "PAGE_SIZE": 50,
         # No form needs more; the photo upload allows more for itself (attachments.py).
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "UPLOAD_MAX_MB": int(env("UPLOAD_MAX_MB", "20")),  # each photo or document
+        "UPLOAD_MAX_FILES": int(env("UPLOAD_MAX_FILES", "10")),  # at once
         "OVERDUE_REFRESH_SECONDS": 60,  # the overdue board on a wall screen polls this often
         "TASKS_STALLED_MINUTES": int(env("TASKS_STALLED_MINUTES", "5")),  # then the screens say reminders stopped
         # Outgoing mail; without SMTP_HOST no e-mail is queued.
@@ -90,6 +92,8 @@ def create_app(config=None):
     if app.config["PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
+    # Before CSRFProtect, which reads the form: the upload route may take more than other forms.
+    app.before_request(_upload_size_limit)
     CSRFProtect(app)
     Htmx(app)
     Babel(app, locale_selector=_select_locale)
@@ -99,6 +103,12 @@ def create_app(config=None):
     _setup_templates(app)
     _register_commands(app)
     return app
+
+
+def _upload_size_limit():
+    if request.endpoint == "attachments.upload":
+        from views.attachments import upload_limit
+        request.max_content_length = upload_limit(current_app.config)
 
 
 class DatabaseId(IntegerConverter):
@@ -161,6 +171,7 @@ def _register_views(app):
     from views import (
         actions,
         admin,
+        attachments,
         audit_log,
         auth,
         complaints,
@@ -171,7 +182,8 @@ def _register_views(app):
         parts,
         settings,
     )
-    for module in (auth, inbox, complaints, actions, admin, overdue, notifications, parts, settings, audit_log):
+    for module in (auth, inbox, complaints, actions, attachments, admin, overdue, notifications, parts, settings,
+                   audit_log):
         app.register_blueprint(module.bp)
 
     @app.get("/")

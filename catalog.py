@@ -299,6 +299,8 @@ EVENT_LABELS.update({
     "parts": _l("Parts work order"),
     "parts_received": _l("Parts received"),
     "remedial": _l("Remedial action"),
+    "attachments": _l("Photos or documents added"),
+    "attachment_removed": _l("Photo or document removed"),
 })
 FIELD_LABELS.update({"waiting_reason": _l("Waiting for"), "parts_stock": _l("Parts")})
 _CODED.update({"parts_stock": "parts_stock", "waiting_reason": "wait_reason"})

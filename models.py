@@ -515,6 +515,32 @@ class PartsLine(BaseModel):
     received_at = DateTimeField(null=True)
 
 
+class Attachment(BaseModel):
+    """A photo or document on a complaint (attachments.py). The file is under
+    instance/attachments as `stored_name`, a name the server chose."""
+    complaint = ForeignKeyField(Complaint, backref="attachments", on_delete="RESTRICT")
+    stored_name = CharField(max_length=80, unique=True)  # e.g. 2026/11/3f9a….jpg
+    original_name = CharField(max_length=200)  # as the user named it, cleaned; for display and download
+    content_type = CharField(max_length=100)  # decided from the content
+    size = IntegerField()
+    sha256 = CharField(max_length=64)
+    has_images = BooleanField(default=False)  # a thumbnail and a preview were made
+    uploaded_by = ForeignKeyField(User, backref="uploads")
+    uploaded_at = DateTimeField()
+    removed_at = DateTimeField(null=True)  # taken off the complaint; the file is kept for the record
+    removed_by = ForeignKeyField(User, null=True, backref="removed_uploads")
+
+    class Meta:
+        indexes = ((("complaint", "uploaded_at"), False),)
+
+    @classmethod
+    def on(cls, complaint):
+        """The complaint's photos and documents still on it, oldest first, with who added them."""
+        return list(cls.select(cls, User).join(User, on=(cls.uploaded_by == User.id))
+                    .where((cls.complaint == complaint) & cls.removed_at.is_null())
+                    .order_by(cls.uploaded_at, cls.id))
+
+
 class AuditEntry(BaseModel):
     """Who did what, when, from where (audit.py): logins, permission denials, changes to
     users and settings (before -> after), exports, every opening of a complaint.
@@ -552,4 +578,4 @@ class TaskRun(BaseModel):
 
 MODELS = [Department, User, UserRole, NumberCounter, Complaint, Event, ClockRule, Clock, ClockPause,
           WaitReason, CalendarDay, Setting, Escalation, Notification, Outbox, PartsLine, TaskRun,
-          LoginSession, AuditEntry]
+          LoginSession, AuditEntry, Attachment]

@@ -31,6 +31,7 @@ ACTION_RIGHTS = {
     "parts": "handler",
     "parts_received": "handler",
     "remedial": "care",
+    "attach": "viewer",
 }
 
 

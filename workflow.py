@@ -15,6 +15,7 @@ import catalog
 import deadlines
 import ladder
 from models import (
+    Attachment,
     Complaint,
     Department,
     Event,
@@ -373,6 +374,30 @@ def _write_event(complaint, by, now, kind, changes, text, extra=None):
     payload.update(extra or {})
     Event.create(complaint=complaint, at=now, actor=by, kind=kind, text=text or "",
                  data=json.dumps(payload, ensure_ascii=False))
+
+
+def add_attachments(complaint_id, files, by, now):
+    """Attach stored files (dicts of Attachment fields) and record it on the timeline.
+    No version check: a new photo conflicts with nobody's edit."""
+    with write_transaction():
+        complaint = Complaint.get_by_id(complaint_id)
+        for row in files:
+            Attachment.create(complaint=complaint, uploaded_by=by, uploaded_at=now, **row)
+        names = [row["original_name"] for row in files]
+        Complaint.update(updated_at=now).where(Complaint.id == complaint_id).execute()
+        _write_event(complaint, by, now, "attachments", {}, ", ".join(names), {"files": names})
+
+
+def remove_attachment(attachment_id, by, now, reason):
+    """Take a photo or document off the complaint; the file stays, for the record."""
+    with write_transaction():
+        attachment = Attachment.get_by_id(attachment_id)
+        if attachment.removed_at:
+            raise WorkflowError(_l("That was removed already."))
+        Attachment.update(removed_at=now, removed_by=by).where(Attachment.id == attachment_id).execute()
+        Complaint.update(updated_at=now).where(Complaint.id == attachment.complaint_id).execute()
+        _write_event(attachment.complaint_id, by, now, "attachment_removed", {},
+                     f"{attachment.original_name}: {reason}", {"file": attachment.original_name})
 
 
 def sweep(now, calendar=None):

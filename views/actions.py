@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 import deadlines
 import forms
 import workflow
-from models import Complaint, Department, Event, PartsLine, User, utcnow
+from models import Attachment, Complaint, Department, Event, PartsLine, User, utcnow
 from permissions import can
 from views import abort_unless, get_complaint_or_404, is_fragment, render, to_utc
 
@@ -138,4 +138,5 @@ def detail_context(complaint, failed=None):
     """What the complaint page shows; `failed` is (action, form) that came back with errors."""
     return {"complaint": complaint, "forms": action_forms(complaint, failed),
             "timeline": list(Event.timeline(complaint)), "clocks": deadlines.clocks_of(complaint),
-            "parts": list(PartsLine.select().where(PartsLine.complaint == complaint).order_by(PartsLine.id))}
+            "parts": list(PartsLine.select().where(PartsLine.complaint == complaint).order_by(PartsLine.id)),
+            "attachments": Attachment.on(complaint)}

@@ -7,7 +7,7 @@ import audit
 import validators as fmt
 import workflow
 from forms import ComplaintForm
-from models import Complaint, Event, User, utcnow
+from models import Attachment, Complaint, Event, User, utcnow
 from permissions import can, can_view
 from views import abort_unless, get_complaint_or_404, render, to_local, to_utc
 from views.actions import detail_context, run_action
@@ -67,7 +67,7 @@ def print_form(number):
     """The complaint as its paper form (sales or after-sales), for A4."""
     complaint = get_complaint_or_404(number)
     audit.record("complaint_printed", actor=current_user, target=number)
-    return render("complaints/print.html", complaint=complaint,
+    return render("complaints/print.html", complaint=complaint, attachments=Attachment.on(complaint),
                   timeline=list(Event.timeline(complaint)))
 
 
