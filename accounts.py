@@ -110,6 +110,10 @@ def end_sessions(user, now, why, keep_token=None):
     _end(which, now, why)
 
 
+def end_all_sessions(now, why):
+    _end(LoginSession.id > 0, now, why)
+
+
 def _end(which, now, why):
     LoginSession.update(ended_at=now, ended_why=why).where(which & LoginSession.ended_at.is_null()).execute()
 

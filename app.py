@@ -3,7 +3,8 @@
     flask --app app init-db       create tables, departments and the first admin
     flask --app app create-user   add a user from the shell
     flask --app app seed-demo     fill a demo dealership
-    flask --app app backup        copy the SQLite database while it runs
+    flask --app app backup        copy the database and attachments while it runs
+    flask --app app restore       put a backup back (with the app stopped)
 """
 import ipaddress
 import os
@@ -21,6 +22,7 @@ import accounts
 import background
 import catalog
 import migrations
+import running
 from models import db, utcnow
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,6 +38,10 @@ def default_config(instance_path):
         "DATABASE_URL": env("DATABASE_URL", "sqlite:///" + os.path.join(instance_path, "complaints.db")),
         "TIMEZONE": env("DEALERSHIP_TZ", "Asia/Shanghai"),
         "DEALERSHIP_NAME": env("DEALERSHIP_NAME", ""),
+        # Nightly backups go here (another disk is best); 14 are kept.
+        "BACKUP_PATH": env("BACKUP_PATH", os.path.join(instance_path, "backups")),
+        "BACKUPS_KEPT": int(env("BACKUPS_KEPT", "14")),
+        "ATTACHMENTS_PATH": env("ATTACHMENTS_PATH", os.path.join(instance_path, "attachments")),
         "PAGE_SIZE": 50,
         # No form needs more; the photo upload allows more for itself (attachments.py).
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
@@ -76,9 +82,11 @@ def default_config(instance_path):
 
 
 def create_app(config=None):
-    app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or os.path.join(HERE, "instance"))
+    instance = (config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH") or os.path.join(HERE, "instance")
+    app = Flask(__name__, instance_path=instance)
     app.url_map.converters["int"] = DatabaseId
     os.makedirs(app.instance_path, exist_ok=True)
+    running.hold(app.instance_path)  # restore refuses while this process lives
     app.config.update(default_config(app.instance_path))
     app.config.update(config or {})
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or _secret_key(app.instance_path)

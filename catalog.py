@@ -324,6 +324,7 @@ AUDIT_ACTIONS = [
     ("complaint_printed", _l("Complaint printed")),
     ("attachment_downloaded", _l("Attachment opened")),
     ("export", _l("Export")),
+    ("backup_restored", _l("Backup restored")),
 ]
 ALL["audit_action"] = AUDIT_ACTIONS
 _LABELS["audit_action"] = dict(AUDIT_ACTIONS)

@@ -1,6 +1,5 @@
 """The app's command line (`flask --app app …`)."""
 import os
-import sqlite3
 
 import click
 from flask import current_app
@@ -8,8 +7,11 @@ from flask.cli import with_appcontext
 
 import accounts
 import audit
+import backups
 import catalog
 import deadlines
+import migrations
+import running
 from models import Department, User, db, refresh_statistics, utcnow
 
 PASSWORD_RULE = ("at least 10 characters, not a common password, not the user name "
@@ -109,26 +111,73 @@ def serve_command(host, port, threads):
 @click.argument("destination", required=False)
 @with_appcontext
 def backup_command(destination):
-    """Copy the SQLite database safely while the app runs."""
+    """Copy the database and the photos and documents, safely while the app runs.
+
+    DESTINATION is a new folder; without it the backup goes into BACKUP_PATH.
+    """
     click.echo(f"Backed up to {backup(destination)}")
 
 
 def backup(destination=None):
-    """Online backup of the SQLite database into instance/backups/."""
-    if not current_app.config["DATABASE_URL"].startswith("sqlite:"):
-        raise click.ClickException("only the SQLite database is backed up here; use the server's own tools")
-    folder = os.path.join(current_app.instance_path, "backups")
-    os.makedirs(folder, exist_ok=True)
-    destination = destination or os.path.join(
-        folder, "complaints-" + utcnow().strftime("%Y%m%d-%H%M%S") + ".db")
+    """A backup folder (backups.make); the default one goes to BACKUP_PATH, linked to the last."""
+    _sqlite_only()
+    folder, previous = current_app.config["BACKUP_PATH"], None
+    if destination is None:
+        os.makedirs(folder, exist_ok=True)
+        previous = backups.latest(folder)
+        destination = os.path.join(folder, "complaints-" + utcnow().strftime("%Y%m%d-%H%M%S"))
+    if os.path.exists(destination):
+        raise click.ClickException(f"{destination} exists already: name a new folder")
     with db.connection_context():
-        target = sqlite3.connect(destination)
-        try:
-            db.connection().backup(target)
-        finally:
-            target.close()
-    return destination
+        return backups.make(db.connection(), current_app.config["ATTACHMENTS_PATH"], destination, previous)
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing.")
+@with_appcontext
+def restore_command(source, yes):
+    """Put a backup back: a folder made by `backup` (or a .db file of an older release).
+
+    The app must be stopped. The backup is checked first; the current database and
+    attachments are moved aside, not deleted; everyone logs in again afterwards.
+    """
+    _sqlite_only()
+    try:
+        backups.check(source)
+    except backups.BackupError as error:
+        raise click.ClickException(f"this backup cannot be restored: {error}") from None
+    config, instance = current_app.config, current_app.instance_path
+    aside = os.path.join(instance, "before-restore-" + utcnow().strftime("%Y%m%d-%H%M%S"))
+    with running.alone(instance) as alone:
+        if alone is False:
+            raise click.ClickException(
+                "the app is running (web server or task consumer): stop it first (Ctrl-C where `make run` runs, "
+                "or `systemctl stop complaints-web complaints-tasks`), then restore again")
+        if not yes:
+            click.confirm(f"Replace the database and attachments with {source}? The current ones move to {aside}"
+                          + ("" if alone else " (this system cannot tell whether the app is stopped: stop it)"),
+                          abort=True)
+        db.close()
+        counts = backups.restore(source, _sqlite_path(), config["ATTACHMENTS_PATH"], aside)
+        migrations.open_and_upgrade(config["DATABASE_URL"])  # an older backup's tables brought up to date
+        with db.connection_context():
+            accounts.end_all_sessions(utcnow(), "restore")
+            audit.record("backup_restored", target=os.path.basename(os.path.normpath(source))[:120],
+                         actor_name="(command line)")
+    click.echo(f"Restored {counts.get('complaint', 0)} complaints, {counts.get('event', 0)} timeline entries and "
+               f"{counts.get('attachment', 0)} photos and documents. The previous data is in {aside}. "
+               "Everyone logs in again.")
+
+
+def _sqlite_only():
+    if not current_app.config["DATABASE_URL"].startswith("sqlite:"):
+        raise click.ClickException("this backs up SQLite only; back up PostgreSQL with its own tools (see README)")
+
+
+def _sqlite_path():
+    return current_app.config["DATABASE_URL"].split("sqlite:///", 1)[-1]
 
 
 ALL = [init_db_command, create_user_command, reset_password_command, seed_demo_command, serve_command,
-       backup_command]
+       backup_command, restore_command]

@@ -3,7 +3,6 @@
 SQLite-backed by default (no server to install); a dealer group sets
 HUEY_URL=redis://… to use Redis instead. Tasks are thin calls into the app.
 """
-import glob
 import os
 import threading
 from datetime import datetime
@@ -13,7 +12,6 @@ from huey import RedisHuey, SqliteHuey, crontab
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 INSTANCE = os.environ.get("INSTANCE_PATH") or os.path.join(HERE, "instance")
-KEEP_BACKUPS = 14
 
 
 def make_huey():
@@ -80,24 +78,21 @@ def _utc_hour(local_hour):
 
 @huey.periodic_task(crontab(hour=_utc_hour(2), minute="30"))
 def nightly_backup():
-    """Copy the SQLite database every night and keep the last two weeks."""
+    """Back up the database and attachments every night (BACKUP_PATH) and keep the last two weeks."""
     import background
     app = flask_app()
     if not app.config["DATABASE_URL"].startswith("sqlite:"):
         return None  # a server database is backed up by its own tools
+    import backups
     from commands import backup
     from models import refresh_statistics
 
     def work(now):
         path = backup()
+        backups.prune(app.config["BACKUP_PATH"], app.config["BACKUPS_KEPT"])
         refresh_statistics()
         return path
-    path = _in_app(background.BACKUP, work)
-    if path is None:
-        return None  # another runner has it
-    for old in sorted(glob.glob(os.path.join(os.path.dirname(path), "complaints-*.db")))[:-KEEP_BACKUPS]:
-        os.remove(old)
-    return path
+    return _in_app(background.BACKUP, work)
 
 
 @huey.periodic_task(crontab(hour=_utc_hour(3), minute="10"))

@@ -6,6 +6,7 @@ from helpers import NOW, PASSWORD, STAFF, QueryCounter, complaint_fields, csrf_t
 
 import accounts
 import deadlines
+import running
 import workflow
 from app import create_app
 from models import Department, db
@@ -37,6 +38,7 @@ def app(tmp_path, monkeypatch):
     yield app
     if not db.is_closed():
         db.close()
+    running.release(app.instance_path)  # one open lock file per test would add up
 
 
 @pytest.fixture

@@ -47,8 +47,9 @@ def test_seed_demo_makes_a_living_dealership(app):
 
 
 def test_backup_copies_the_database(app, tmp_path, staff):
-    target = tmp_path / "copy.db"
+    target = tmp_path / "copy"
     result = run(app, "backup", str(target))
     assert result.exit_code == 0
-    with sqlite3.connect(target) as copy:
+    assert run(app, "backup", str(target)).exit_code != 0  # never over an existing folder
+    with sqlite3.connect(target / "complaints.db") as copy:
         assert copy.execute("select count(*) from user").fetchone()[0] == len(staff)

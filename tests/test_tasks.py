@@ -9,12 +9,15 @@ def test_nightly_backup_copies_the_database_and_keeps_two_weeks(app, staff, monk
     monkeypatch.setattr(tasks, "_app", app)
     folder = tmp_path / "backups"
     folder.mkdir()
-    for day in range(20):
-        (folder / f"complaints-202601{day + 1:02d}-023000.db").write_text("old")
+    for day in range(10):
+        (folder / f"complaints-202601{day + 1:02d}-023000.db").write_text("old")  # an older release's files
+    for day in range(10):
+        (folder / f"complaints-202602{day + 1:02d}-023000").mkdir()
     path = tasks.nightly_backup.call_local()
-    assert os.path.getsize(path) > 0
+    assert os.path.getsize(os.path.join(path, "complaints.db")) > 0
     kept = sorted(os.listdir(folder))
-    assert len(kept) == tasks.KEEP_BACKUPS and os.path.basename(path) in kept
+    assert len(kept) == 14 and os.path.basename(path) in kept
+    assert "complaints-20260101-023000.db" not in kept  # the oldest go first, whatever their release
 
 
 def test_huey_uses_sqlite_in_the_instance_folder_by_default():

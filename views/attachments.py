@@ -19,7 +19,7 @@ bp = Blueprint("attachments", __name__, url_prefix="/complaints")
 
 
 def folder():
-    path = current_app.config.get("ATTACHMENTS_PATH") or os.path.join(current_app.instance_path, "attachments")
+    path = current_app.config["ATTACHMENTS_PATH"]
     os.makedirs(os.path.join(path, "incoming"), exist_ok=True)
     return path
 
