@@ -240,6 +240,10 @@ def _setup_templates(app):
     from permissions import can, can_administer
     from views import to_local
 
+    @app.template_filter("filesize")
+    def filesize(size):
+        return f"{size / 2 ** 20:.1f} MB" if size >= 2 ** 20 else f"{max(1, round(size / 1024))} KB"
+
     @app.template_filter("local")
     def local(value, fmt="%Y-%m-%d %H:%M"):
         return to_local(value).strftime(fmt) if value else ""

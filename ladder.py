@@ -66,45 +66,57 @@ def schedule(clock, calendar, done=frozenset(), enabled=None):
             return
 
 
+BATCH = 500  # clocks per transaction: the write lock is held for a fraction of a second
+
+
 def sweep(now, calendar):
     """Take every ladder step that has come due; return what was done.
 
-    One transaction, written in bulk: an interrupted sweep leaves nothing behind
-    and the next one takes the same steps, once.
+    In batches of BATCH clocks, each one transaction written in bulk, so the
+    database stays writable for staff even when thousands come due at once (after
+    an outage). A sweep killed mid-run leaves whole batches, never half of one;
+    the next sweep takes up the rest, and every step still happens once.
     """
-    enabled = recipients_setting()
-    with write_transaction():
-        due = list(Clock.select(Clock, Complaint.id, Complaint.number, Complaint.customer_name,
-                                Complaint.department, Complaint.handler).join(Complaint)
-                   .where(Clock.next_step_at <= now, Clock.met_at.is_null(), Clock.stopped_at.is_null())
-                   .order_by(Clock.next_step_at))
-        done = _levels_done([c.id for c in due])
-        directory = Directory()
-        outgoing = notify.Batch(now, calendar, directory.departments)
-        report = {"notified": [], "skipped": []}
-        escalations, next_steps = [], {}
-        for clock in due:
-            steps = [(level, at) for level, at in step_times(clock, calendar)
-                     if at <= now and level not in done[clock.id] and enabled.get(level)]
-            for index, (level, _at) in enumerate(steps):
-                last = index == len(steps) - 1
-                escalations.append({"clock": clock.id, "level": level, "at": now, "skipped": not last})
-                if not last:
-                    report["skipped"].append((clock.complaint.number, clock.kind, level))
-            if steps:
-                level = steps[-1][0]
-                users = directory.recipients(enabled[level], clock.complaint)
-                outgoing.add(users, clock.complaint, clock, level, urgent=(level == "overdue"))
-                report["notified"].append((clock.complaint.number, clock.kind, level,
-                                           sorted(u.username for u in users)))
-            schedule(clock, calendar, done[clock.id] | {level for level, _at in steps}, enabled)
-            next_steps.setdefault((clock.next_step_at, clock.next_level), []).append(clock.id)
-        bulk_insert(Escalation, escalations)
-        for (step_at, level), ids in next_steps.items():
-            for chunk in chunked(ids, 500):
-                Clock.update(next_step_at=step_at, next_level=level).where(Clock.id.in_(chunk)).execute()
-        outgoing.write()
-    return report
+    enabled, directory = recipients_setting(), Directory()
+    report, seen = {"notified": [], "skipped": []}, set()
+    while True:
+        with write_transaction():
+            due = list(Clock.select(Clock, Complaint.id, Complaint.number, Complaint.customer_name,
+                                    Complaint.department, Complaint.handler).join(Complaint)
+                       .where(Clock.next_step_at <= now, Clock.met_at.is_null(), Clock.stopped_at.is_null())
+                       .order_by(Clock.next_step_at, Clock.id).limit(BATCH))
+            fresh = [c for c in due if c.id not in seen]  # a guard: a clock never comes round twice
+            seen.update(c.id for c in fresh)
+            _sweep_batch(fresh, now, calendar, enabled, directory, report)
+        if len(due) < BATCH or not fresh:
+            return report
+
+
+def _sweep_batch(due, now, calendar, enabled, directory, report):
+    """The steps of these clocks; each clock's next step moves past `now`, so no batch repeats."""
+    done = _levels_done([c.id for c in due])
+    outgoing = notify.Batch(now, calendar, directory.departments)
+    escalations, next_steps = [], {}
+    for clock in due:
+        steps = [(level, at) for level, at in step_times(clock, calendar)
+                 if at <= now and level not in done[clock.id] and enabled.get(level)]
+        for index, (level, _at) in enumerate(steps):
+            last = index == len(steps) - 1
+            escalations.append({"clock": clock.id, "level": level, "at": now, "skipped": not last})
+            if not last:
+                report["skipped"].append((clock.complaint.number, clock.kind, level))
+        if steps:
+            level = steps[-1][0]
+            users = directory.recipients(enabled[level], clock.complaint)
+            outgoing.add(users, clock.complaint, clock, level, urgent=(level == "overdue"))
+            report["notified"].append((clock.complaint.number, clock.kind, level, sorted(u.username for u in users)))
+        schedule(clock, calendar, done[clock.id] | {level for level, _at in steps}, enabled)
+        next_steps.setdefault((clock.next_step_at, clock.next_level), []).append(clock.id)
+    bulk_insert(Escalation, escalations)
+    for (step_at, level), ids in next_steps.items():
+        for chunk in chunked(ids, 500):
+            Clock.update(next_step_at=step_at, next_level=level).where(Clock.id.in_(chunk)).execute()
+    outgoing.write()
 
 
 def notify_unhappy(complaint, now, calendar):

@@ -153,6 +153,7 @@ def test_restore_refuses_while_the_app_is_running(app, staff, tmp_path):
         assert not any(name.startswith("before-restore") for name in os.listdir(folder))
     finally:
         holder.kill()
+        holder.wait()  # the lock goes when the process is gone, not when it is told to go
     assert target.test_cli_runner().invoke(args=["restore", backup, "--yes"]).exit_code == 0
 
 

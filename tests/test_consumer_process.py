@@ -84,8 +84,10 @@ def test_a_consumer_killed_mid_sweep_is_replaced_and_escalations_arrive_once(app
         first.wait(10)
     finally:
         first.kill()
-    assert counts() == (0, 0, 0), "the kill came after the sweep had finished: the test proves nothing"
-    assert f":{first.pid}:" in sweep_holder()  # the dead consumer still holds the sweep
+    # The sweep had not finished: the dead consumer still holds it, and not every deadline has its escalation
+    # (the sweep commits in batches, so some may have gone out before the kill).
+    assert f":{first.pid}:" in sweep_holder()
+    assert counts()[0] < OVERDUE, "the kill came after the sweep had finished: the test proves nothing"
 
     second, second_log = start_consumer(tmp_path, "second.log")
     try:
@@ -99,4 +101,4 @@ def test_a_consumer_killed_mid_sweep_is_replaced_and_escalations_arrive_once(app
         second.send_signal(signal.SIGINT)
         second.wait(20)
     log = second_log.read_text()
-    assert "taking over the lease" in log and "Traceback" not in log, log
+    assert "taking over the lease" in log and "Traceback" not in log and "locked" not in log, log

@@ -156,3 +156,26 @@ def test_sweep_reads_only_what_is_due(make_complaint, sweep, count_queries):
     with count_queries() as q:
         assert sweep(sh(2026, 11, 20, 10, 0)) == {"notified": [], "skipped": []}
     assert len([s for s in q.queries if "FROM \"clock\"" in s]) == 1
+
+
+def test_a_large_sweep_goes_in_batches_and_a_kill_loses_only_the_batch_in_hand(make_complaint, sweep, monkeypatch):
+    import ladder
+    monkeypatch.setattr(ladder, "BATCH", 3)
+    for _ in range(7):
+        register(make_complaint, sh(2026, 11, 20, 9, 0), category="product_quality")
+    real_write, writes = notify.Batch.write, []
+
+    def killed_on_the_second(self):
+        writes.append(1)
+        if len(writes) == 2:
+            raise KeyboardInterrupt("consumer killed mid-sweep")
+        real_write(self)
+    monkeypatch.setattr(notify.Batch, "write", killed_on_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        sweep(sh(2026, 11, 20, 11, 30))
+    assert Escalation.select().where(~Escalation.skipped).count() == 3  # the first batch, whole
+    monkeypatch.setattr(notify.Batch, "write", real_write)
+    report = sweep(sh(2026, 11, 20, 11, 30))
+    assert len(sent(report, "first_contact")) == 4
+    assert Notification.select().where(Notification.kind == "overdue").count() == 14  # 7 complaints × care and gm
+    assert sweep(sh(2026, 11, 20, 11, 31))["notified"] == []

@@ -137,3 +137,13 @@ def test_every_login_and_failure_is_in_the_audit_log(client, staff):
     assert rows == [("login_failed", "front", "127.0.0.1"), ("login", "front", "127.0.0.1"),
                     ("logout", "front", "127.0.0.1")]
     assert AuditEntry.get(AuditEntry.action == "login").actor == User.get(User.username == "front")
+
+
+def test_logging_in_as_someone_else_ends_the_earlier_login(app, client, staff):
+    login(client, "front")
+    earlier = client.get_cookie("session").value
+    login(client, "care")
+    assert [s.ended_why for s in LoginSession.select().order_by(LoginSession.id)] == ["logout", ""]
+    thief = app.test_client()
+    thief.set_cookie("session", earlier)
+    assert thief.get("/inbox").status_code == 302

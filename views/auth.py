@@ -52,6 +52,8 @@ def _try_login(form):
         audit.record("login_failed", actor_name=username, target=username, now=now)
         form.password.errors.append(_("Wrong user name or password."))
         return None, 422
+    if current_user.is_authenticated:  # someone else logs in on this browser: the earlier login ends
+        accounts.end_session(current_user.session_token, now)
     session.clear()  # a fresh session (and CSRF token) for the logged-in user
     accounts.start_session(user, now, audit.client_ip(), request.headers.get("User-Agent", ""))
     login_user(user)
