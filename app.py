@@ -6,7 +6,6 @@
     flask --app app backup        copy the database and attachments while it runs
     flask --app app restore       put a backup back (with the app stopped)
 """
-import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -23,6 +22,7 @@ import background
 import catalog
 import migrations
 import running
+from config import default_config
 from models import db, utcnow
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,55 +30,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
        "form-action 'self'; frame-ancestors 'none'")
-
-
-def default_config(instance_path):
-    env = os.environ.get
-    return {
-        "DATABASE_URL": env("DATABASE_URL", "sqlite:///" + os.path.join(instance_path, "complaints.db")),
-        "TIMEZONE": env("DEALERSHIP_TZ", "Asia/Shanghai"),
-        "DEALERSHIP_NAME": env("DEALERSHIP_NAME", ""),
-        # Nightly backups go here (another disk is best); 14 are kept.
-        "BACKUP_PATH": env("BACKUP_PATH", os.path.join(instance_path, "backups")),
-        "BACKUPS_KEPT": int(env("BACKUPS_KEPT", "14")),
-        "ATTACHMENTS_PATH": env("ATTACHMENTS_PATH", os.path.join(instance_path, "attachments")),
-        "PAGE_SIZE": 50,
-        # No form needs more; the photo upload allows more for itself (attachments.py).
-        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
-        "UPLOAD_MAX_MB": int(env("UPLOAD_MAX_MB", "20")),  # each photo or document
-        "UPLOAD_MAX_FILES": int(env("UPLOAD_MAX_FILES", "10")),  # at once
-        "OVERDUE_REFRESH_SECONDS": 60,  # the overdue board on a wall screen polls this often
-        "TASKS_STALLED_MINUTES": int(env("TASKS_STALLED_MINUTES", "5")),  # then the screens say reminders stopped
-        # Outgoing mail; without SMTP_HOST no e-mail is queued.
-        "SMTP_HOST": env("SMTP_HOST", ""),
-        "SMTP_PORT": int(env("SMTP_PORT", "25")),
-        "SMTP_SECURITY": env("SMTP_SECURITY", "none"),  # none, starttls or ssl
-        "SMTP_USER": env("SMTP_USER", ""),
-        "SMTP_PASSWORD": env("SMTP_PASSWORD", ""),
-        "MAIL_FROM": env("MAIL_FROM", ""),
-        "PUBLIC_URL": env("PUBLIC_URL", ""),  # links in messages, e.g. http://192.168.1.10:8000
-        "WEBHOOK_TIMEOUT": float(env("WEBHOOK_TIMEOUT", "5")),  # seconds per step of one message
-        "DELIVERY_SECONDS": float(env("DELIVERY_SECONDS", "40")),  # one outbox run stops starting messages after this
-        # Networks the server may always post to (e.g. a relay on this box); nothing by default.
-        "WEBHOOK_ALLOWED_NETWORKS": [ipaddress.ip_network(n.strip()) for n in
-                                     env("WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n.strip()],
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "") == "1",
-        "BABEL_DEFAULT_LOCALE": "zh_CN",
-        "BABEL_TRANSLATION_DIRECTORIES": os.path.join(HERE, "translations"),
-        "WTF_CSRF_TIME_LIMIT": None,  # a form left open all shift still saves
-        # A login session ends after this long unused, and after this long in any case
-        # (a week, so a wall screen showing the overdue list logs in once a week).
-        "SESSION_IDLE_HOURS": float(env("SESSION_IDLE_HOURS", "8")),
-        "SESSION_ABSOLUTE_DAYS": float(env("SESSION_ABSOLUTE_DAYS", "7")),
-        # Failed logins allowed within the window, per user name and per client address.
-        "LOGIN_FAILURES_PER_NAME": int(env("LOGIN_FAILURES_PER_NAME", "5")),
-        "LOGIN_FAILURES_PER_ADDRESS": int(env("LOGIN_FAILURES_PER_ADDRESS", "30")),
-        "LOGIN_LOCK_MINUTES": int(env("LOGIN_LOCK_MINUTES", "15")),
-        "AUDIT_KEEP_DAYS": int(env("AUDIT_KEEP_DAYS", "400")),
-        # Behind nginx on the same box: how many proxies set X-Forwarded-For (for the client's address).
-        "PROXY_COUNT": int(env("PROXY_COUNT", "0")),
-    }
 
 
 def create_app(config=None):
