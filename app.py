@@ -209,7 +209,7 @@ def _setup_templates(app):
         field_labels=catalog.FIELD_LABELS, catalog_units=catalog.CLOCK_UNITS, event_labels=catalog.EVENT_LABELS,
         action_labels=ACTION_LABELS, current_locale=lambda: str(get_locale()))
 
-    from deadlines import urgency
+    from deadlines.clocks import urgency
     from notify import unread_count
     from views import current_calendar
     app.jinja_env.globals["unread_count"] = unread_count

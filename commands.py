@@ -9,9 +9,9 @@ import accounts
 import audit
 import backups
 import catalog
-import deadlines
 import migrations
 import running
+from deadlines import rules
 from models import Department, User, db, refresh_statistics, utcnow
 
 PASSWORD_RULE = ("at least 10 characters, not a common password, not the user name "
@@ -27,7 +27,7 @@ def init_db_command():
         raise click.ClickException("ADMIN_PASSWORD is too weak: " + PASSWORD_RULE)
     with db.connection_context():
         accounts.ensure_departments()
-        deadlines.ensure_defaults()
+        rules.ensure_defaults()
         password = accounts.ensure_admin(chosen)
         refresh_statistics()
     click.echo("Database ready.")
@@ -91,7 +91,7 @@ def seed_demo_command(complaints):
     import demo
     with db.connection_context():
         accounts.ensure_departments()
-        deadlines.ensure_defaults()
+        rules.ensure_defaults()
         made = demo.seed(complaints, utcnow(), current_app.config["TIMEZONE"])
     click.echo(f"Demo dealership ready: {made} complaints. Every demo user's password is "
                f"{demo.PASSWORD!r}; user names: {', '.join(demo.USERNAMES)}.")

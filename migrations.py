@@ -94,9 +94,9 @@ def _is_first_release(database):
 
 
 def _start_clocks(database):
-    import deadlines
+    from deadlines import calendar_days, clocks
     with database.atomic():
-        deadlines.backfill(deadlines.load_calendar())
+        clocks.backfill(calendar_days.load_calendar())
 
 
 def _without_index(field):

@@ -60,11 +60,11 @@ def deadline_sweep():
 def deliver_messages():
     """Every minute: daily digests when due, then the outbox (e-mail, webhooks)."""
     import background
-    import deadlines
     import notify
+    from deadlines import calendar_days
 
     def work(now):
-        notify.send_digests(now, deadlines.load_calendar())
+        notify.send_digests(now, calendar_days.load_calendar())
         return notify.deliver(now)
     return _in_app(background.DELIVERY, work)
 

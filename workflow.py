@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 
 import catalog
-import deadlines
-import ladder
+from deadlines import calendar_days, clocks, ladder
 from models import (
     Attachment,
     Complaint,
@@ -142,7 +141,7 @@ def register(fields, by, now, tz="Asia/Shanghai"):
         )
         _set_fields(complaint, fields)
         complaint.save()
-        deadlines.after_registration(complaint, deadlines.load_calendar(tz))
+        clocks.after_registration(complaint, calendar_days.load_calendar(tz))
         complaint.save(only=[Complaint.next_due_at])
         _write_event(complaint, by, now, "registered", {}, fields.get("description", ""))
     return complaint
@@ -160,14 +159,14 @@ def perform(action, complaint_id, version, by, now, **data):
                 status=catalog.label("status", complaint.status),
                 action=ACTION_LABELS[action]))
         before = _snapshot(complaint)
-        calendar = deadlines.load_calendar()
+        calendar = calendar_days.load_calendar()
         text = APPLY[action](complaint, data, now, calendar)
         to = TRANSITIONS[action][before["status"]]
         if to and complaint.status == before["status"]:
             complaint.status = to
         if complaint.status == "closed" and before["status"] != "closed":
             complaint.closed_at = now
-        deadlines.after_action(action, complaint, data, now, calendar)
+        clocks.after_action(action, complaint, data, now, calendar)
         if action == "callback" and data["outcome"] == "unhappy":
             ladder.notify_unhappy(complaint, now, calendar)
         changes = _diff(before, _snapshot(complaint))
@@ -264,7 +263,7 @@ def _manufacturer_feedback(complaint, data, now, calendar):
 def _set_deadline(complaint, data, now, calendar):
     if data["due_at"] <= now:
         raise WorkflowError(_l("The new deadline must be later than now."))
-    before = deadlines.set_completion_due(complaint, data["due_at"], calendar)
+    before = clocks.set_completion_due(complaint, data["due_at"], calendar)
     if before is None:
         raise WorkflowError(_l("This complaint has no completion deadline running."))
     data["event_data"] = {"due": [before.isoformat(), data["due_at"].isoformat()]}
@@ -272,7 +271,7 @@ def _set_deadline(complaint, data, now, calendar):
 
 
 def _wait(complaint, data, now, calendar):
-    deadlines.set_waiting(complaint, data["reason"], now, calendar)
+    clocks.set_waiting(complaint, data["reason"], now, calendar)
     return ""
 
 
@@ -289,7 +288,7 @@ def _parts(complaint, data, now, calendar):
     for line in lines:
         PartsLine.create(complaint=complaint, requested_at=now, **line)
     complaint.parts_served_at = None
-    deadlines.set_waiting(complaint, "parts_centre", now, calendar)
+    clocks.set_waiting(complaint, "parts_centre", now, calendar)
     return "; ".join(f"{x['part_name']} {x['part_number']} ×{x['quantity']}" for x in lines)
 
 
@@ -304,7 +303,7 @@ def _parts_received(complaint, data, now, calendar):
             raise WorkflowError(_l("Some parts have not arrived: the customer cannot have been served yet."))
         complaint.parts_served_at = now
         if complaint.waiting_reason == "parts_centre":
-            deadlines.set_waiting(complaint, "", now, calendar)
+            clocks.set_waiting(complaint, "", now, calendar)
     names = [p.part_name for p in PartsLine.select().where(PartsLine.id.in_(received))]
     return ", ".join(names)
 
@@ -402,4 +401,4 @@ def remove_attachment(attachment_id, by, now, reason):
 
 def sweep(now, calendar=None):
     """The periodic deadline check: reminders and escalations that have come due."""
-    return ladder.sweep(now, calendar or deadlines.load_calendar())
+    return ladder.sweep(now, calendar or calendar_days.load_calendar())

@@ -5,10 +5,10 @@ import pytest
 from helpers import NOW, PASSWORD, STAFF, QueryCounter, complaint_fields, csrf_token, logged_in, login
 
 import accounts
-import deadlines
 import running
 import workflow
 from app import create_app
+from deadlines import rules
 from models import Department, db
 
 
@@ -34,7 +34,7 @@ def app(tmp_path, monkeypatch):
     # (Flask-WTF caches the CSRF token there).
     db.connect(reuse_if_open=True)
     accounts.ensure_departments()
-    deadlines.ensure_defaults()
+    rules.ensure_defaults()
     yield app
     if not db.is_closed():
         db.close()

@@ -5,8 +5,8 @@ import pytest
 from helpers import NOW, PASSWORD, complaint_fields, post
 
 import workflow
+from deadlines.workdays import Calendar
 from models import CalendarDay, Complaint, Event
-from workdays import Calendar
 
 HUGE = 10 ** 30
 

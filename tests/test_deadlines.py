@@ -4,8 +4,8 @@ from datetime import timedelta
 import pytest
 from helpers import NOW, national_day_calendar, sh
 
-import deadlines
 import workflow
+from deadlines import rules
 from models import Clock, ClockPause, ClockRule, Complaint, Event, WaitReason
 
 
@@ -137,10 +137,10 @@ def test_rules_table_is_editable(make_complaint):
 
 def test_most_specific_rule_wins(app):
     ClockRule.create(kind="first_contact", category="product_quality", severity="major", amount=1, unit="hours")
-    assert deadlines.rule_for("first_contact", "product_quality", "major").amount == 1
-    assert deadlines.rule_for("first_contact", "product_quality", "general").amount == 2
-    assert deadlines.rule_for("first_contact", "price", "major").amount == 2
-    assert deadlines.rule_for("first_contact", "price", "general").amount == 24
+    assert rules.rule_for("first_contact", "product_quality", "major").amount == 1
+    assert rules.rule_for("first_contact", "product_quality", "general").amount == 2
+    assert rules.rule_for("first_contact", "price", "major").amount == 2
+    assert rules.rule_for("first_contact", "price", "general").amount == 24
 
 
 def test_parts_out_of_stock_is_tracked_until_served(make_complaint, staff):

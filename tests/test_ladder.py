@@ -159,7 +159,7 @@ def test_sweep_reads_only_what_is_due(make_complaint, sweep, count_queries):
 
 
 def test_a_large_sweep_goes_in_batches_and_a_kill_loses_only_the_batch_in_hand(make_complaint, sweep, monkeypatch):
-    import ladder
+    from deadlines import ladder
     monkeypatch.setattr(ladder, "BATCH", 3)
     for _ in range(7):
         register(make_complaint, sh(2026, 11, 20, 9, 0), category="product_quality")

@@ -13,8 +13,8 @@ from helpers import sh
 
 import notify
 import workflow
+from deadlines.workdays import Calendar
 from models import Department, Notification, Outbox, User
-from workdays import Calendar
 
 NOW = sh(2026, 11, 20, 10, 0)  # a Friday morning
 

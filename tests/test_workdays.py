@@ -1,7 +1,7 @@
 """workdays.py at explicit instants (all moments naive UTC; Shanghai is UTC+8)."""
 from datetime import date, datetime, time
 
-from workdays import Calendar
+from deadlines.workdays import Calendar
 
 # A National Day week as the State Council publishes it: off 1-8 October,
 # make-up working days on Sunday 27 September and Saturday 10 October.

@@ -6,7 +6,7 @@ from flask import abort, current_app, g, make_response, render_template, request
 from flask_login import current_user
 
 import audit
-import deadlines
+from deadlines import calendar_days
 from models import Complaint
 from permissions import can_view
 
@@ -48,7 +48,7 @@ def get_complaint_or_404(number):
 def current_calendar():
     """The working-day calendar, read once per request."""
     if "calendar" not in g:
-        g.calendar = deadlines.load_calendar()
+        g.calendar = calendar_days.load_calendar()
     return g.calendar
 
 

@@ -5,9 +5,9 @@ from flask import Blueprint, abort, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-import deadlines
 import forms
 import workflow
+from deadlines import clocks
 from models import Attachment, Complaint, Department, Event, PartsLine, User, utcnow
 from permissions import can
 from views import abort_unless, get_complaint_or_404, is_fragment, render, to_utc
@@ -137,6 +137,6 @@ def action_forms(complaint, failed=None):
 def detail_context(complaint, failed=None):
     """What the complaint page shows; `failed` is (action, form) that came back with errors."""
     return {"complaint": complaint, "forms": action_forms(complaint, failed),
-            "timeline": list(Event.timeline(complaint)), "clocks": deadlines.clocks_of(complaint),
+            "timeline": list(Event.timeline(complaint)), "clocks": clocks.clocks_of(complaint),
             "parts": list(PartsLine.select().where(PartsLine.complaint == complaint).order_by(PartsLine.id)),
             "attachments": Attachment.on(complaint)}

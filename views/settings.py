@@ -5,8 +5,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 import audit
-import deadlines
-import ladder
 from admin_forms import (
     CalendarForm,
     CalendarImportForm,
@@ -16,10 +14,11 @@ from admin_forms import (
     RuleLengthForm,
     WorkingHoursForm,
 )
+from deadlines import calendar_days, ladder
+from deadlines.workdays import parse_calendar_lines
 from models import CalendarDay, ClockRule, Department, Setting, WaitReason, db, utcnow
 from views import render, to_local
 from views.admin import admin_only
-from workdays import parse_calendar_lines
 
 bp = Blueprint("settings", __name__, url_prefix="/admin")
 
@@ -106,8 +105,8 @@ def working_hours():
     """Working hours with the lunch break."""
     hours = WorkingHoursForm(prefix="hours")
     if hours.validate_on_submit():
-        before = {**deadlines.DEFAULT_HOURS, **(Setting.read("working_hours") or {})}
-        after = {name: hours[name].data.strftime("%H:%M") for name in deadlines.DEFAULT_HOURS}
+        before = {**calendar_days.DEFAULT_HOURS, **(Setting.read("working_hours") or {})}
+        after = {name: hours[name].data.strftime("%H:%M") for name in calendar_days.DEFAULT_HOURS}
         Setting.write("working_hours", after)
         audit.record("calendar_changed", actor=current_user, target="working hours",
                      detail=audit.changes(before, after))
@@ -131,8 +130,8 @@ def delete_day(day):
 def _hours_form():
     form = WorkingHoursForm(prefix="hours")
     if not form.is_submitted():
-        cal = deadlines.load_calendar()
-        for name in deadlines.DEFAULT_HOURS:
+        cal = calendar_days.load_calendar()
+        for name in calendar_days.DEFAULT_HOURS:
             form[name].data = getattr(cal, name)
     return form
 
@@ -161,7 +160,7 @@ def _save_days(field, text):
 def _calendar_page(form, upload, hours):
     days = list(CalendarDay.select().order_by(CalendarDay.day))
     # A stretch with no working day is almost always a typing mistake (a year of holidays).
-    closed = deadlines.load_calendar().closed_stretches(to_local(utcnow()).date(), 400)
+    closed = calendar_days.load_calendar().closed_stretches(to_local(utcnow()).date(), 400)
     failed = form.errors or upload.errors or hours.errors
     return render("settings/calendar.html", form=form, upload=upload, hours=hours, days=days, closed=closed,
                   status=422 if failed else 200)

@@ -1,69 +1,13 @@
 """The clocks of DOMAIN.md §5: which start and which are met by each step of a
-complaint's life, how long they run (the rules table), pauses and extensions.
+complaint's life, pauses and extensions (how long each runs: rules.py).
 
 Called by workflow.py inside its transaction; takes `now` (naive UTC).
 """
-from datetime import time, timedelta
-
-from flask import current_app, has_app_context
 from peewee import fn
 
-import ladder
-from models import CalendarDay, Clock, ClockPause, ClockRule, Setting, WaitReason
-from workdays import Calendar
-
-KINDS = ("first_contact", "solution", "completion", "callback", "manufacturer_feedback")
-
-# (kind, category, severity, amount, unit); "*" matches any. DOMAIN.md §5 defaults.
-DEFAULT_RULES = [
-    ("first_contact", "*", "*", 24, "hours"),
-    ("first_contact", "product_quality", "*", 2, "hours"),
-    ("first_contact", "*", "major", 2, "hours"),
-    ("solution", "*", "*", 24, "hours"),
-    ("completion", "*", "*", 72, "hours"),
-    ("completion", "parts_supply", "*", 5, "working_days"),
-    ("callback", "*", "*", 24, "hours"),
-    ("manufacturer_feedback", "*", "*", 24, "hours"),
-]
-# What a complaint can wait for; the administrator decides which of them pause the completion clock.
-DEFAULT_WAIT_REASONS = [("parts_centre", "parts centre"), ("customer", "customer"), ("manufacturer", "manufacturer")]
-DEFAULT_HOURS = {"work_start": "08:30", "lunch_start": "12:00", "lunch_end": "13:30", "work_end": "17:30"}
-
-
-def ensure_defaults():
-    """Seed the rules and wait reasons of DOMAIN.md once; the administrator edits them after."""
-    if not ClockRule.select().exists():
-        ClockRule.insert_many([dict(kind=k, category=c, severity=s, amount=a, unit=u)
-                               for k, c, s, a, u in DEFAULT_RULES]).execute()
-    for code, name in DEFAULT_WAIT_REASONS:
-        WaitReason.get_or_create(code=code, defaults={"name": name})
-
-
-def load_calendar(tz=None):
-    """The working-day calendar as the administrator keeps it."""
-    days = list(CalendarDay.select())
-    hours = {**DEFAULT_HOURS, **(Setting.read("working_hours") or {})}
-    if tz is None:
-        tz = current_app.config["TIMEZONE"] if has_app_context() else "Asia/Shanghai"
-    return Calendar(
-        holidays=frozenset(d.day for d in days if d.kind == "holiday"),
-        makeup_days=frozenset(d.day for d in days if d.kind == "workday"),
-        tz=tz, **{name: time.fromisoformat(value) for name, value in hours.items()})
-
-
-def rule_for(kind, category, severity):
-    """The most specific rule: category and severity, then category, then severity, then any."""
-    candidates = {(r.category, r.severity): r for r in ClockRule.select().where(ClockRule.kind == kind)}
-    for key in ((category, severity), (category, "*"), ("*", severity), ("*", "*")):
-        if key in candidates:
-            return candidates[key]
-    return None
-
-
-def due_after(rule, start, calendar):
-    if rule.unit == "working_days":
-        return calendar.add_working_days(start, rule.amount)
-    return start + timedelta(hours=rule.amount)
+from deadlines import ladder
+from deadlines.rules import due_after, ensure_defaults, rule_for
+from models import Clock, ClockPause, WaitReason
 
 
 def start(complaint, kind, at, calendar):
