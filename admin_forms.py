@@ -3,7 +3,17 @@ calendar, escalation."""
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, IntegerField, PasswordField, SelectField, StringField, TimeField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    FormField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TimeField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 import catalog
@@ -63,16 +73,39 @@ class CalendarImportForm(BaseForm):
     file = FileField(_l("CSV file (date,kind,name)"), validators=[FileRequired()])
 
 
-class WorkingHoursForm(BaseForm):
-    work_start = TimeField(_l("Work starts"), validators=[InputRequired()])
-    lunch_start = TimeField(_l("Lunch starts"), validators=[InputRequired()])
-    lunch_end = TimeField(_l("Lunch ends"), validators=[InputRequired()])
-    work_end = TimeField(_l("Work ends"), validators=[InputRequired()])
+class WeekdayForm(PlainForm):
+    """One weekday of the showroom's week; the lunch break may be left empty."""
+    open = BooleanField(_l("Open"))
+    start = TimeField(_l("Opens"), validators=[Optional()])
+    lunch_start = TimeField(_l("Lunch from"), validators=[Optional()])
+    lunch_end = TimeField(_l("Lunch until"), validators=[Optional()])
+    end = TimeField(_l("Closes"), validators=[Optional()])
 
-    def validate_work_end(self, field):
-        times = [self.work_start.data, self.lunch_start.data, self.lunch_end.data, field.data]
-        if None not in times and not times[0] < times[1] <= times[2] < times[3]:
-            raise ValidationError(_l("Work starts, lunch starts, lunch ends and work ends must follow each other."))
+    def validate(self, extra_validators=None):
+        """The day as a whole (each time alone is optional: a closed day needs none)."""
+        if not super().validate(extra_validators):
+            return False
+        problem = self._day_problem()
+        if problem:
+            self.end.errors = [problem]
+        return not problem
+
+    def _day_problem(self):
+        if not self.open.data:
+            return None
+        if not (self.start.data and self.end.data):
+            return _l("An open day needs the time it opens and closes.")
+        lunch = [self.lunch_start.data, self.lunch_end.data]
+        if lunch.count(None) == 1:
+            return _l("Give the lunch break both times, or neither.")
+        times = [self.start.data] + [t for t in lunch if t] + [self.end.data]
+        if any(a >= b for a, b in zip(times, times[1:], strict=False)):
+            return _l("Opening, lunch and closing times must follow each other.")
+        return None
+
+
+class WeekForm(BaseForm):
+    days = FieldList(FormField(WeekdayForm), min_entries=7, max_entries=7)
 
 
 class LadderForm(BaseForm):

@@ -23,6 +23,7 @@ import catalog
 import migrations
 import running
 from config import default_config
+from deadlines import calendar_days
 from models import db, utcnow
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -48,6 +49,8 @@ def create_app(config=None):
     migrations.open_and_upgrade(app.config["DATABASE_URL"])
     with db.connection_context():
         background.ensure()
+        if app.config["OFFICIAL_CALENDAR"]:
+            calendar_days.load_official_now(app.config["TIMEZONE"])
     if app.config["PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
@@ -133,6 +136,7 @@ def _register_views(app):
         attachments,
         audit_log,
         auth,
+        calendar,
         complaints,
         errors,
         inbox,
@@ -142,7 +146,7 @@ def _register_views(app):
         settings,
     )
     for module in (auth, inbox, complaints, actions, attachments, admin, overdue, notifications, parts, settings,
-                   audit_log):
+                   calendar, audit_log):
         app.register_blueprint(module.bp)
 
     @app.get("/")
@@ -207,7 +211,8 @@ def _setup_templates(app):
         label=catalog.label, show_value=catalog.show_value, can=can,
         can_administer=can_administer, languages=catalog.LANGUAGES,
         field_labels=catalog.FIELD_LABELS, catalog_units=catalog.CLOCK_UNITS, event_labels=catalog.EVENT_LABELS,
-        action_labels=ACTION_LABELS, current_locale=lambda: str(get_locale()))
+        action_labels=ACTION_LABELS, current_locale=lambda: str(get_locale()),
+        calendar_kinds=catalog.CALENDAR_KINDS)
 
     from deadlines.clocks import urgency
     from notify import unread_count

@@ -328,3 +328,17 @@ AUDIT_ACTIONS = [
 ]
 ALL["audit_action"] = AUDIT_ACTIONS
 _LABELS["audit_action"] = dict(AUDIT_ACTIONS)
+
+WEEKDAYS = [(0, _l("Monday")), (1, _l("Tuesday")), (2, _l("Wednesday")), (3, _l("Thursday")), (4, _l("Friday")),
+            (5, _l("Saturday")), (6, _l("Sunday"))]
+# China's public holidays, by the codes the chinesecalendar package gives them.
+HOLIDAYS = [
+    ("new_years_day", _l("New Year's Day")), ("spring_festival", _l("Spring Festival")),
+    ("tomb_sweeping_day", _l("Tomb-sweeping Day")), ("labour_day", _l("Labour Day")),
+    ("dragon_boat_festival", _l("Dragon Boat Festival")), ("national_day", _l("National Day")),
+    ("mid_autumn_festival", _l("Mid-autumn Festival")), ("anti_fascist_70th_day", _l("Anti-Fascist 70th Day")),
+]
+CALENDAR_KINDS = [("holiday", _l("Holiday: closed")), ("open_holiday", _l("Holiday: staffed")),
+                  ("workday", _l("Make-up working day"))]
+ALL.update({"weekday": WEEKDAYS, "holiday": HOLIDAYS, "calendar_kind": CALENDAR_KINDS})
+_LABELS.update({kind: dict(ALL[kind]) for kind in ("weekday", "holiday", "calendar_kind")})

@@ -11,7 +11,7 @@ import backups
 import catalog
 import migrations
 import running
-from deadlines import rules
+from deadlines import calendar_days, rules
 from models import Department, User, db, refresh_statistics, utcnow
 
 PASSWORD_RULE = ("at least 10 characters, not a common password, not the user name "
@@ -28,6 +28,8 @@ def init_db_command():
     with db.connection_context():
         accounts.ensure_departments()
         rules.ensure_defaults()
+        if current_app.config["OFFICIAL_CALENDAR"]:
+            calendar_days.load_official_now(current_app.config["TIMEZONE"])
         password = accounts.ensure_admin(chosen)
         refresh_statistics()
     click.echo("Database ready.")

@@ -11,6 +11,8 @@ def default_config(instance_path):
     return {
         "DATABASE_URL": env("DATABASE_URL", "sqlite:///" + os.path.join(instance_path, "complaints.db")),
         "TIMEZONE": env("DEALERSHIP_TZ", "Asia/Shanghai"),
+        # Load China's public holidays and make-up days for this year and the next at start-up.
+        "OFFICIAL_CALENDAR": env("OFFICIAL_CALENDAR", "1") == "1",
         "DEALERSHIP_NAME": env("DEALERSHIP_NAME", ""),
         # Nightly backups go here (another disk is best); 14 are kept.
         "BACKUP_PATH": env("BACKUP_PATH", os.path.join(instance_path, "backups")),

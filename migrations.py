@@ -38,6 +38,26 @@ def _audit_is_append_only(database, migrator):
         "BEGIN SELECT RAISE(ABORT, 'audit entries are kept at least a year'); END")
 
 
+def _before_the_week(database):
+    """A database from before the showroom's week could be set: the first release (no
+    calendar table) or the second (a calendar without `source`). A new one is neither."""
+    tables = set(database.get_tables())
+    if "complaint" not in tables:
+        return False
+    return "calendarday" not in tables or "source" not in {c.name for c in database.get_columns("calendarday")}
+
+
+def _keep_the_weekday_week():
+    """Such installs worked Monday to Friday at their working hours: they keep that week.
+    New installs get the seven-day default."""
+    from deadlines.calendar_days import WEEKDAYS_ONLY
+    from models import Setting
+    hours = Setting.read("working_hours") or {}
+    names = {"start": "work_start", "end": "work_end", "lunch_start": "lunch_start", "lunch_end": "lunch_end"}
+    Setting.write("week", [{**day, **{key: hours.get(old, day[key]) for key, old in names.items()}}
+                           for day in WEEKDAYS_ONLY])
+
+
 # Steps for changes the generic one cannot make, in order; each does nothing when done already.
 STEPS = [
     # Sessions live in LoginSession rows now, not behind a per-user token.
@@ -66,7 +86,7 @@ def open_and_upgrade(url):
 
 def upgrade(database, models):
     """Create missing tables, then add missing columns and indexes."""
-    first_release = _is_first_release(database)
+    first_release, before_the_week = _is_first_release(database), _before_the_week(database)
     database.create_tables(models, safe=True)
     migrator = _migrator(database)
     sqlite = isinstance(database, SqliteDatabase)
@@ -81,10 +101,12 @@ def upgrade(database, models):
             database.execute_sql("PRAGMA foreign_keys = ON")
     if sqlite and database.execute_sql("PRAGMA foreign_key_check").fetchall():
         raise RuntimeError("the upgrade left rows pointing at nothing; restore the backup")
-    if first_release:
-        _start_clocks(database)
     for step in STEPS:
         step(database, migrator)
+    if before_the_week:
+        _keep_the_weekday_week()
+    if first_release:  # after the steps: its clocks follow the week the install kept
+        _start_clocks(database)
 
 
 def _is_first_release(database):

@@ -442,10 +442,12 @@ class WaitReason(BaseModel):
 
 
 class CalendarDay(BaseModel):
-    """A public holiday, or a make-up working day (调休) on a weekend."""
+    """A day that is not as the showroom's week has it: a public holiday (closed, or
+    staffed when the administrator says so) or a make-up working day (调休)."""
     day = DateField(primary_key=True)
-    kind = CharField(max_length=10)  # holiday or workday
-    name = CharField(max_length=60, default="")
+    kind = CharField(max_length=12)  # holiday, open_holiday or workday
+    name = CharField(max_length=60, default="")  # a holiday's code for days from the package, else as typed
+    source = CharField(max_length=10, default="admin")  # package (China's official calendar) or admin
 
 
 class Setting(BaseModel):

@@ -1,10 +1,12 @@
-"""Working-day arithmetic for the dealership's deadlines (DOMAIN.md §5). Pure.
+"""Working-day and working-hour arithmetic for the dealership's deadlines (DOMAIN.md §5). Pure.
 
-Weekends are off, listed public holidays are off, listed make-up working days
-(调休, usually a Saturday or Sunday) are on. Working hours have a lunch break.
-Times go in and out as naive UTC (as stored); the calendar's zone decides
-which local day a moment falls on.
+A Calendar knows the showroom's week (which weekdays it opens, and its hours each
+day, with an optional lunch break), the closed days (public holidays it does not
+staff) and the extra open days (make-up working days, 调休, and holidays it does
+staff). Times go in and out as naive UTC (as stored); the calendar's zone decides
+which local day and hour a moment falls on.
 """
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -14,14 +16,38 @@ _SEARCH_LIMIT = 400  # no real calendar has a year of holidays in a row
 
 
 @dataclass(frozen=True)
+class Hours:
+    """One day's opening hours; no lunch break when lunch_start is None."""
+    start: time = time(8, 30)
+    end: time = time(17, 30)
+    lunch_start: time | None = time(12, 0)
+    lunch_end: time | None = time(13, 30)
+
+    def periods(self):
+        """[(from, to)] of the day's working time, in local clock times."""
+        if self.lunch_start is None or self.lunch_end is None:
+            return [(self.start, self.end)]
+        return [(self.start, self.lunch_start), (self.lunch_end, self.end)]
+
+
+@dataclass(frozen=True)
 class Calendar:
-    holidays: frozenset = field(default_factory=frozenset)
-    makeup_days: frozenset = field(default_factory=frozenset)
-    work_start: time = time(8, 30)
-    lunch_start: time = time(12, 0)
-    lunch_end: time = time(13, 30)
+    holidays: frozenset = field(default_factory=frozenset)  # closed, whatever the week says
+    makeup_days: frozenset = field(default_factory=frozenset)  # open, whatever the week says
+    work_start: time = time(8, 30)  # the standard hours: of every open weekday unless `week` says
+    lunch_start: time | None = time(12, 0)
+    lunch_end: time | None = time(13, 30)
     work_end: time = time(17, 30)
     tz: str = "Asia/Shanghai"
+    # Monday first: each weekday's Hours, or None when the showroom is closed that day.
+    # Empty: Monday to Friday at the standard hours.
+    week: tuple = ()
+
+    def __post_init__(self):
+        standard = Hours(self.work_start, self.work_end, self.lunch_start, self.lunch_end)
+        object.__setattr__(self, "standard", standard)
+        if not self.week:
+            object.__setattr__(self, "week", (standard,) * 5 + (None, None))
 
     # -- days -----------------------------------------------------------------
 
@@ -30,7 +56,11 @@ class Calendar:
             return True
         if day in self.holidays:
             return False
-        return day.weekday() < 5
+        return self.week[day.weekday()] is not None
+
+    def hours_on(self, day):
+        """The day's hours: its weekday's, or the standard ones on an extra open day."""
+        return self.week[day.weekday()] or self.standard
 
     def next_working_day(self, day):
         """The first working day strictly after `day`."""
@@ -93,34 +123,30 @@ class Calendar:
         return datetime.combine(day, clock_time, self.zone).astimezone(UTC).replace(tzinfo=None)
 
     def day_starts(self, day):
-        return self.at(day, self.work_start)
+        return self.at(day, self.hours_on(day).start)
 
     def day_ends(self, day):
-        return self.at(day, self.work_end)
+        return self.at(day, self.hours_on(day).end)
+
+    def periods(self, day):
+        """The day's working periods as [(from, to)] in naive UTC; [] on a day off."""
+        if not self.is_working_day(day):
+            return []
+        return [(self.at(day, a), self.at(day, b)) for a, b in self.hours_on(day).periods()]
 
     def midnight_after(self, moment):
         """The end of the local day `moment` falls on, as naive UTC."""
         return self.at(self.local_day(moment) + _ONE_DAY, time(0, 0))
 
     def is_working_time(self, moment):
-        local = self.local(moment)
-        if not self.is_working_day(local.date()):
-            return False
-        t = local.time()
-        return self.work_start <= t < self.lunch_start or self.lunch_end <= t < self.work_end
+        return any(a <= moment < b for a, b in self.periods(self.local_day(moment)))
 
     def next_working_moment(self, moment):
         """`moment` itself during working hours, else when the next working period starts."""
-        if self.is_working_time(moment):
-            return moment
-        local = self.local(moment)
-        day, t = local.date(), local.time()
-        if self.is_working_day(day):
-            if t < self.work_start:
-                return self.day_starts(day)
-            if self.lunch_start <= t < self.lunch_end:
-                return self.at(day, self.lunch_end)
-        return self.day_starts(self.next_working_day(day))
+        for a, b in self.periods(self.local_day(moment)):
+            if moment < b:
+                return max(a, moment)
+        return self.day_starts(self.next_working_day(self.local_day(moment)))
 
     def add_working_days(self, start, days):
         """The end of working hours on the `days`-th working day after the start's day.
@@ -133,29 +159,68 @@ class Calendar:
             day = self.next_working_day(day)
         return self.day_ends(day)
 
+    def add_working_hours(self, start, hours):
+        """`hours` of opening time after `start`, counting only inside working periods:
+        two working hours from 17:50 end at 10:30 the next working morning."""
+        left = timedelta(hours=hours)
+        moment = self.next_working_moment(start)
+        for _ in range(_SEARCH_LIMIT * 3):
+            period_end = next(b for a, b in self.periods(self.local_day(moment)) if a <= moment < b)
+            if left <= period_end - moment:
+                return moment + left
+            left -= period_end - moment
+            moment = self.next_working_moment(period_end)
+        return moment + left  # a calendar with (almost) no working time: see closed_stretches
 
-HOLIDAY_WORDS = {"holiday", "off", "假", "休", "节假日"}
-WORKDAY_WORDS = {"workday", "work", "班", "调休", "上班"}
+    def end_of_working_day(self, moment):
+        """For "the same day": the end of the working day `moment` falls on; when it falls
+        after hours or on a day off, the end of the next working morning."""
+        day = self.local_day(moment)
+        periods = self.periods(day)
+        if periods and moment < periods[-1][1]:
+            return periods[-1][1]
+        following = self.next_working_day(day)
+        return self.periods(following)[0][1]
+
+
+# The second word of a calendar line, in English or Chinese.
+KIND_WORDS = {
+    "holiday": {"holiday", "closed", "off", "假", "休", "休息", "放假", "节假日", "关门"},
+    "open_holiday": {"open", "staffed", "营业", "值班", "开门", "照常营业"},
+    "workday": {"workday", "work", "班", "调休", "上班", "补班"},
+}
+_RANGE = re.compile(r"(\d)\s*(?:\.\.|~|～|至|到)\s*(\d)")
+LONGEST_RANGE = 366
 
 
 def parse_calendar_lines(text):
-    """Lines "2026-10-01 holiday 国庆节" or CSV "2026-10-01,holiday,国庆节" into
-    [(date, kind, name)]; any bad line makes a list of (line number, line) errors."""
+    """Lines "2026-10-01 holiday 国庆节", "2026-10-01..2026-10-07 holiday 国庆节" (a range) or
+    CSV "2026-10-01,holiday,国庆节" into [(date, kind, name)]; kind is holiday (closed),
+    open_holiday (a holiday the showroom staffs) or workday (make-up working day).
+    Any bad line makes a list of (line number, line) errors."""
     rows, errors = [], []
     for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip().lstrip("\ufeff")
+        line = _RANGE.sub(r"\1..\2", raw.strip().lstrip("\ufeff"), count=1)
         if not line or line.startswith("#") or line.lower().startswith("date"):
             continue
         parts = [p.strip() for p in (line.split(",") if "," in line else line.split(None, 2))]
-        try:
-            day = date.fromisoformat(parts[0])
-        except (ValueError, IndexError):
-            errors.append((number, raw))
-            continue
+        days = _days(parts[0])
         word = parts[1].lower() if len(parts) > 1 else "holiday"
-        kind = "holiday" if word in HOLIDAY_WORDS else "workday" if word in WORKDAY_WORDS else None
-        if kind is None:
+        kind = next((k for k, words in KIND_WORDS.items() if word in words), None)
+        if not days or kind is None:
             errors.append((number, raw))
             continue
-        rows.append((day, kind, parts[2][:60] if len(parts) > 2 else ""))
+        rows += [(day, kind, parts[2][:60] if len(parts) > 2 else "") for day in days]
     return rows, errors
+
+
+def _days(text):
+    """The days of "2026-10-01" or "2026-10-01..2026-10-07"; [] when it is neither."""
+    try:
+        first, _sep, last = text.partition("..")
+        first = date.fromisoformat(first)
+        last = date.fromisoformat(last) if last else first
+    except ValueError:
+        return []
+    count = (last - first).days + 1
+    return [first + _ONE_DAY * n for n in range(count)] if 0 < count <= LONGEST_RANGE else []

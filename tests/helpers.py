@@ -78,11 +78,20 @@ def sh(y, m, d, hh=0, mm=0):
     return datetime(y, m, d, hh, mm) - SHANGHAI
 
 
+def weekdays_only():
+    """A showroom open Monday to Friday, 08:30-17:30 with lunch 12:00-13:30."""
+    from deadlines.calendar_days import WEEKDAYS_ONLY
+    from models import Setting
+    Setting.write("week", WEEKDAYS_ONLY)
+
+
 def national_day_calendar():
-    """Off 1-8 October 2026; make-up working days on Sunday 27 Sept and Saturday 10 Oct."""
+    """A Monday-to-Friday showroom off 1-8 October 2026, with make-up working days on
+    Sunday 27 Sept and Saturday 10 Oct."""
     from datetime import date
 
     from models import CalendarDay
+    weekdays_only()
     for d in range(1, 9):
         CalendarDay.create(day=date(2026, 10, d), kind="holiday", name="国庆节")
     for day in (date(2026, 9, 27), date(2026, 10, 10)):

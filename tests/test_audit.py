@@ -58,7 +58,7 @@ def test_changes_to_rules_calendar_and_escalation_are_recorded(as_user):
     rule = ClockRule.get(ClockRule.kind == "solution")
     post(client, f"/admin/rules/{rule.id}", {f"rule{rule.id}-amount": "12", f"rule{rule.id}-unit": "hours"})
     post(client, "/admin/calendar", {"days-lines": "2026-10-01 holiday 国庆节"})
-    post(client, "/admin/calendar/2026-10-01/delete", {})
+    post(client, "/admin/calendar/day/2026-10-01", {"remove": "1"})
     post(client, "/admin/ladder", {"before": ["handler"], "due_day": ["handler"], "overdue": ["general_manager"],
                                    "unhappy": ["general_manager"]})
     by_action = {e.action: e for e in AuditEntry.select().where(AuditEntry.action.endswith("_changed"))}

@@ -153,14 +153,43 @@ def test_calendar_imports_a_csv_file(as_user):
     assert {(d.kind, d.name) for d in CalendarDay.select()} == {("holiday", "国庆节"), ("workday", "国庆调休")}
 
 
-def test_working_hours_must_be_in_order(as_user):
+def week_form(**changes):
+    """The week form as posted: Monday to Friday 08:30-17:30 with lunch, weekends 09:00-17:00 without."""
+    data = {}
+    for n in range(7):
+        weekend = n >= 5
+        data.update({f"week-days-{n}-open": "y", f"week-days-{n}-start": "09:00" if weekend else "08:30",
+                     f"week-days-{n}-lunch_start": "" if weekend else "12:00",
+                     f"week-days-{n}-lunch_end": "" if weekend else "13:30",
+                     f"week-days-{n}-end": "17:00" if weekend else "17:30"})
+    data.update(changes)
+    return data
+
+
+def test_the_showroom_week_with_its_hours_per_day(as_user):
+    from deadlines.calendar_days import load_calendar
     client = as_user("admin")
-    bad = post(client, "/admin/calendar/hours", {"hours-work_start": "09:00", "hours-lunch_start": "08:00",
-                                                 "hours-lunch_end": "13:00", "hours-work_end": "18:00"})
-    assert bad.status_code == 422
-    good = post(client, "/admin/calendar/hours", {"hours-work_start": "09:00", "hours-lunch_start": "12:00",
-                                                  "hours-lunch_end": "13:00", "hours-work_end": "18:00"})
-    assert good.status_code == 303 and Setting.read("working_hours")["work_end"] == "18:00"
+    assert post(client, "/admin/calendar/week", week_form()).status_code == 303
+    calendar = load_calendar()
+    assert calendar.is_working_day(sh(2026, 11, 22, 10, 0).date())  # a Sunday
+    assert calendar.day_starts(sh(2026, 11, 22, 10, 0).date()) == sh(2026, 11, 22, 9, 0)
+    assert calendar.is_working_time(sh(2026, 11, 22, 12, 30))  # no lunch break on Sunday
+    closed_sunday = week_form(**{"week-days-6-open": ""})
+    del closed_sunday["week-days-6-open"]
+    post(client, "/admin/calendar/week", closed_sunday)
+    assert not load_calendar().is_working_day(sh(2026, 11, 22, 10, 0).date())
+    assert Setting.read("week")[6]["start"] == "09:00"  # a closed day keeps its hours for when it opens again
+
+
+@pytest.mark.parametrize("changes", [
+    {"week-days-0-lunch_start": "08:00"}, {"week-days-0-lunch_end": ""}, {"week-days-2-end": ""},
+    {"week-days-3-start": "18:00"},
+])
+def test_a_week_out_of_order_is_refused_beside_the_day(as_user, changes):
+    before = Setting.read("week")
+    response = post(as_user("admin"), "/admin/calendar/week", week_form(**changes))
+    assert response.status_code == 422 and 'class="error"' in response.get_data(as_text=True)
+    assert Setting.read("week") == before
 
 
 def test_ladder_settings(as_user):

@@ -1,7 +1,7 @@
 """The reminder and escalation ladder, swept at explicit instants."""
 
 import pytest
-from helpers import national_day_calendar, sh
+from helpers import national_day_calendar, sh, weekdays_only
 
 import notify
 import workflow
@@ -14,6 +14,13 @@ def sweep(app):
         with app.app_context():
             return workflow.sweep(now)
     return _sweep
+
+
+
+@pytest.fixture(autouse=True)
+def _weekday_showroom(app):
+    """These cases were written for a showroom closed at the weekend."""
+    weekdays_only()
 
 
 def register(make_complaint, at, **fields):

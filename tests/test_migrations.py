@@ -6,7 +6,7 @@ from helpers import ROOT
 
 import accounts
 from migrations import open_and_upgrade
-from models import Clock, Complaint, User, db
+from models import Clock, Complaint, Setting, User, db
 
 
 def test_the_first_schema_upgrades_without_losing_rows(tmp_path):
@@ -36,13 +36,32 @@ def test_the_first_schema_upgrades_without_losing_rows(tmp_path):
         assert User.get().email == "" and User.get().digest is False
         index_names = {row[1] for row in db.execute_sql("PRAGMA index_list(complaint)").fetchall()}
         assert "complaint_next_due_at" in index_names
+        # An install from before the week could be set keeps its Monday-to-Friday week.
+        assert [day["open"] for day in Setting.read("week")] == [True] * 5 + [False] * 2
+        # Sessions no longer hang on a per-user token; the audit log refuses edits.
+        assert "login_token" not in {c.name for c in db.get_columns("user")}
+        triggers = {row[0] for row in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        assert {"auditentry_no_update", "auditentry_kept_a_year"} <= triggers
         open_and_upgrade(f"sqlite:///{path}")  # running it again changes nothing
         assert Complaint.select().count() == 1 and Clock.select().count() == 2
     finally:
         db.close()
 
 
+def test_a_new_install_opens_seven_days_a_week(app):
+    from deadlines.calendar_days import load_calendar
+    calendar = load_calendar()
+    assert all(calendar.week)  # every weekday open
+    assert Setting.read("week") is None
+
+
 def test_a_new_database_gets_the_current_schema(app):
     accounts.create_user("x", "X", ["admin"], "a long password")
     columns = {c.name for c in db.get_columns("complaint")}
     assert {"next_due_at", "waiting_reason", "parts_stock"} <= columns
+
+
+def test_a_new_install_keeps_its_seven_day_week_after_a_restart(app, make_complaint):
+    make_complaint()
+    open_and_upgrade(app.config["DATABASE_URL"])  # the next start
+    assert Setting.read("week") is None

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
-from helpers import sh
+from helpers import sh, weekdays_only
 
 import notify
 import workflow
@@ -26,6 +26,13 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
         return "250 OK"
+
+
+
+@pytest.fixture(autouse=True)
+def _weekday_showroom(app):
+    """These cases were written for a showroom closed at the weekend."""
+    weekdays_only()
 
 
 def free_port():

@@ -1,7 +1,7 @@
 """workdays.py at explicit instants (all moments naive UTC; Shanghai is UTC+8)."""
 from datetime import date, datetime, time
 
-from deadlines.workdays import Calendar
+from deadlines.workdays import Calendar, Hours
 
 # A National Day week as the State Council publishes it: off 1-8 October,
 # make-up working days on Sunday 27 September and Saturday 10 October.
@@ -93,3 +93,58 @@ def test_a_calendar_without_working_days_counts_plain_days_and_says_so():
 def test_custom_working_hours():
     cal = Calendar(work_start=time(9, 0), work_end=time(18, 0))
     assert cal.day_ends(date(2026, 11, 20)) == sh(2026, 11, 20, 18, 0)
+
+
+SEVEN_DAYS = Calendar(week=(Hours(),) * 5 + (Hours(time(9, 0), time(17, 0), None, None),) * 2,
+                      holidays=NATIONAL_DAY.holidays)
+
+
+def test_a_seven_day_showroom_with_shorter_weekend_hours():
+    assert SEVEN_DAYS.is_working_day(date(2026, 9, 26))  # a Saturday
+    assert SEVEN_DAYS.day_starts(date(2026, 9, 26)) == sh(2026, 9, 26, 9, 0)
+    assert SEVEN_DAYS.is_working_time(sh(2026, 9, 26, 12, 30))  # no lunch break at the weekend
+    assert not SEVEN_DAYS.is_working_time(sh(2026, 9, 25, 12, 30))  # but on Friday
+    assert SEVEN_DAYS.next_working_moment(sh(2026, 9, 25, 17, 40)) == sh(2026, 9, 26, 9, 0)
+    assert not SEVEN_DAYS.is_working_day(date(2026, 10, 3))  # a closed public holiday on a Saturday
+
+
+def test_a_holiday_the_showroom_staffs_is_a_working_day_with_its_weekdays_hours():
+    cal = Calendar(week=SEVEN_DAYS.week, makeup_days=frozenset({date(2026, 10, 3)}))
+    assert cal.is_working_day(date(2026, 10, 3)) and cal.day_ends(date(2026, 10, 3)) == sh(2026, 10, 3, 17, 0)
+
+
+def test_a_make_up_saturday_on_a_weekday_showroom_has_the_standard_hours():
+    assert NATIONAL_DAY.day_starts(date(2026, 10, 10)) == sh(2026, 10, 10, 8, 30)
+
+
+def test_working_hours_skip_the_evening_the_lunch_break_and_the_holiday():
+    cal = NATIONAL_DAY
+    assert cal.add_working_hours(sh(2026, 11, 18, 10, 0), 2) == sh(2026, 11, 18, 12, 0)
+    assert cal.add_working_hours(sh(2026, 11, 18, 11, 0), 2) == sh(2026, 11, 18, 14, 30)  # 1 h + lunch + 1 h
+    assert cal.add_working_hours(sh(2026, 11, 18, 12, 30), 2) == sh(2026, 11, 18, 15, 30)  # from the lunch break
+    assert cal.add_working_hours(sh(2026, 11, 18, 16, 50), 2) == sh(2026, 11, 19, 9, 50)  # 40 min tonight
+    assert cal.add_working_hours(sh(2026, 9, 30, 17, 50), 2) == sh(2026, 10, 9, 10, 30)  # after the holiday
+    assert cal.add_working_hours(sh(2026, 11, 20, 17, 0), 2) == sh(2026, 11, 23, 10, 0)  # Friday -> Monday
+
+
+def test_the_same_working_day_or_the_next_working_morning():
+    cal = NATIONAL_DAY
+    assert cal.end_of_working_day(sh(2026, 11, 18, 10, 0)) == sh(2026, 11, 18, 17, 30)
+    assert cal.end_of_working_day(sh(2026, 11, 18, 7, 30)) == sh(2026, 11, 18, 17, 30)  # before opening
+    assert cal.end_of_working_day(sh(2026, 11, 18, 18, 0)) == sh(2026, 11, 19, 12, 0)  # after hours
+    assert cal.end_of_working_day(sh(2026, 11, 21, 10, 0)) == sh(2026, 11, 23, 12, 0)  # a Saturday
+    no_lunch = Calendar(lunch_start=None, lunch_end=None)
+    assert no_lunch.end_of_working_day(sh(2026, 11, 18, 18, 0)) == sh(2026, 11, 19, 17, 30)
+
+
+def test_a_holiday_range_in_one_line_and_chinese_words():
+    from deadlines.workdays import parse_calendar_lines
+    rows, errors = parse_calendar_lines("2026-10-01..2026-10-07 holiday 国庆节\n2026-10-10 调休 国庆调休\n"
+                                        "2026-10-03 营业\n2027-01-01 ~ 2027-01-03,放假,元旦\n")
+    assert errors == []
+    assert len(rows) == 7 + 1 + 1 + 3
+    assert rows[0] == (date(2026, 10, 1), "holiday", "国庆节") and rows[6] == (date(2026, 10, 7), "holiday", "国庆节")
+    assert rows[7] == (date(2026, 10, 10), "workday", "国庆调休") and rows[8][1] == "open_holiday"
+    assert rows[-1] == (date(2027, 1, 3), "holiday", "元旦")
+    rows, errors = parse_calendar_lines("2026-10-07..2026-10-01 holiday\n2026-01-01..2027-12-31 holiday\nsoon\n")
+    assert rows == [] and [n for n, _line in errors] == [1, 2, 3]

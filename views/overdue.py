@@ -6,6 +6,7 @@ from flask import Blueprint
 from flask_login import current_user, login_required
 from peewee import JOIN
 
+from deadlines import calendar_days
 from models import Clock, Complaint, Department, Event, User, utcnow
 from views import current_calendar, deny, render
 
@@ -30,7 +31,8 @@ def board():
               "due_tomorrow": _due_between(today_ends, today_ends + timedelta(days=1)),
               "overdue": len(late)}
     return render("overdue/board.html", "overdue/_board.html", groups=_grouped(late), counts=counts,
-                  remedial=_last_remedial([c.complaint_id for c in late]), now=now)
+                  remedial=_last_remedial([c.complaint_id for c in late]), now=now,
+                  missing=calendar_days.missing_years(calendar.local_day(now)))
 
 
 def overdue_clocks(now):

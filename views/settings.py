@@ -1,23 +1,14 @@
-"""The administrator's policy screens: deadline rules, the working-day
-calendar and working hours, the escalation ladder and department webhooks."""
+"""The administrator's policy screens: deadline rules, the escalation ladder and
+department robots (the calendar has its own: views/calendar.py)."""
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 import audit
-from admin_forms import (
-    CalendarForm,
-    CalendarImportForm,
-    DepartmentWebhookForm,
-    LadderForm,
-    RuleForm,
-    RuleLengthForm,
-    WorkingHoursForm,
-)
-from deadlines import calendar_days, ladder
-from deadlines.workdays import parse_calendar_lines
-from models import CalendarDay, ClockRule, Department, Setting, WaitReason, db, utcnow
-from views import render, to_local
+from admin_forms import DepartmentWebhookForm, LadderForm, RuleForm, RuleLengthForm
+from deadlines import ladder
+from models import ClockRule, Department, Setting, WaitReason
+from views import render
 from views.admin import admin_only
 
 bp = Blueprint("settings", __name__, url_prefix="/admin")
@@ -74,96 +65,6 @@ def _rule_facts(rule):
 def _audit_rule(rule, before, after):
     audit.record("rule_changed", actor=current_user, target=f"{rule.kind} {rule.category} {rule.severity}",
                  detail={"before": before, "after": after})
-
-
-@bp.route("/calendar", methods=["GET", "POST"])
-@admin_only
-def calendar():
-    """Holidays and make-up working days; working hours."""
-    form, upload, hours = CalendarForm(prefix="days"), CalendarImportForm(prefix="csv"), _hours_form()
-    if form.validate_on_submit():
-        if _save_days(form.lines, form.lines.data):
-            return redirect(url_for("settings.calendar"), code=303)
-    return _calendar_page(form, upload, hours)
-
-
-@bp.post("/calendar/import")
-@admin_only
-def import_calendar():
-    """Import days from a CSV file (date,kind,name)."""
-    upload = CalendarImportForm(prefix="csv")
-    if upload.validate_on_submit():
-        text = upload.file.data.read(200_000).decode("utf-8-sig", errors="replace")
-        if _save_days(upload.file, text):
-            return redirect(url_for("settings.calendar"), code=303)
-    return _calendar_page(CalendarForm(prefix="days", formdata=None), upload, _hours_form())
-
-
-@bp.post("/calendar/hours")
-@admin_only
-def working_hours():
-    """Working hours with the lunch break."""
-    hours = WorkingHoursForm(prefix="hours")
-    if hours.validate_on_submit():
-        before = {**calendar_days.DEFAULT_HOURS, **(Setting.read("working_hours") or {})}
-        after = {name: hours[name].data.strftime("%H:%M") for name in calendar_days.DEFAULT_HOURS}
-        Setting.write("working_hours", after)
-        audit.record("calendar_changed", actor=current_user, target="working hours",
-                     detail=audit.changes(before, after))
-        flash(_("Working hours saved."))
-        return redirect(url_for("settings.calendar"), code=303)
-    return _calendar_page(CalendarForm(prefix="days", formdata=None), CalendarImportForm(prefix="csv"), hours)
-
-
-@bp.post("/calendar/<day>/delete")
-@admin_only
-def delete_day(day):
-    """Take a day off the calendar (it becomes an ordinary weekday or weekend day)."""
-    removed = CalendarDay.get_or_none(CalendarDay.day == day)
-    if removed:
-        removed.delete_instance()
-        audit.record("calendar_changed", actor=current_user, target=str(removed.day),
-                     detail={"before": {"kind": removed.kind, "name": removed.name}, "after": None})
-    return redirect(url_for("settings.calendar"), code=303)
-
-
-def _hours_form():
-    form = WorkingHoursForm(prefix="hours")
-    if not form.is_submitted():
-        cal = calendar_days.load_calendar()
-        for name in calendar_days.DEFAULT_HOURS:
-            form[name].data = getattr(cal, name)
-    return form
-
-
-def _save_days(field, text):
-    """Save all lines or none; bad lines are listed beside the field."""
-    rows, errors = parse_calendar_lines(text)
-    if errors:
-        field.errors = list(field.errors) + [
-            _("Line %(number)s is not “date, holiday or workday, name”: %(line)s", number=n, line=line[:80])
-            for n, line in errors[:10]]
-        return False
-    before = {d.day: (d.kind, d.name) for d in CalendarDay.select().where(CalendarDay.day.in_([r[0] for r in rows]))}
-    with db.atomic():
-        for day, kind, name in rows:
-            CalendarDay.insert(day=day, kind=kind, name=name).on_conflict(
-                conflict_target=[CalendarDay.day],
-                update={CalendarDay.kind: kind, CalendarDay.name: name}).execute()
-    audit.record("calendar_changed", actor=current_user, target=f"{len(rows)} days",
-                 detail={str(day): [before.get(day), (kind, name)] for day, kind, name in rows
-                         if before.get(day) != (kind, name)})
-    flash(_("%(count)s days saved.", count=len(rows)))
-    return True
-
-
-def _calendar_page(form, upload, hours):
-    days = list(CalendarDay.select().order_by(CalendarDay.day))
-    # A stretch with no working day is almost always a typing mistake (a year of holidays).
-    closed = calendar_days.load_calendar().closed_stretches(to_local(utcnow()).date(), 400)
-    failed = form.errors or upload.errors or hours.errors
-    return render("settings/calendar.html", form=form, upload=upload, hours=hours, days=days, closed=closed,
-                  status=422 if failed else 200)
 
 
 @bp.route("/ladder", methods=["GET", "POST"])
