@@ -278,7 +278,9 @@ WEBHOOK_FORMATS = [
 
 CLOCK_UNITS = [
     ("hours", _l("hours")),
+    ("working_hours", _l("working hours")),
     ("working_days", _l("working days")),
+    ("same_working_day", _l("the same working day")),
 ]
 
 WAIT_REASONS = [

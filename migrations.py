@@ -58,6 +58,23 @@ def _keep_the_weekday_week():
                            for day in WEEKDAYS_ONLY])
 
 
+def _policy_units(database, migrator):
+    """Once: the default 2-hour first contact counts working hours, and the closing callback
+    is due the same working day, as the policy reads (README). A rule the administrator
+    changed from its old default is left alone; so is anything changed after this step."""
+    from models import ClockRule, Setting
+    if Setting.read("policy_units_done"):
+        return
+    first_contact = (ClockRule.kind == "first_contact") & (ClockRule.amount == 2) & (ClockRule.unit == "hours") & (
+        ((ClockRule.category == "product_quality") & (ClockRule.severity == "*"))
+        | ((ClockRule.category == "*") & (ClockRule.severity == "major")))
+    ClockRule.update(unit="working_hours").where(first_contact).execute()
+    ClockRule.update(unit="same_working_day", amount=1).where(
+        (ClockRule.kind == "callback") & (ClockRule.category == "*") & (ClockRule.severity == "*")
+        & (ClockRule.amount == 24) & (ClockRule.unit == "hours")).execute()
+    Setting.write("policy_units_done", True)
+
+
 # Steps for changes the generic one cannot make, in order; each does nothing when done already.
 STEPS = [
     # Sessions live in LoginSession rows now, not behind a per-user token.
@@ -65,6 +82,7 @@ STEPS = [
     # Personal webhooks are gone: robots are set per department by the administrator.
     _drop_columns("user", ["webhook_url", "webhook_format", "webhook_kinds"]),
     _audit_is_append_only,
+    _policy_units,
 ]
 
 

@@ -9,12 +9,15 @@ KINDS = ("first_contact", "solution", "completion", "callback", "manufacturer_fe
 # (kind, category, severity, amount, unit); "*" matches any. DOMAIN.md §5 defaults.
 DEFAULT_RULES = [
     ("first_contact", "*", "*", 24, "hours"),
-    ("first_contact", "product_quality", "*", 2, "hours"),
-    ("first_contact", "*", "major", 2, "hours"),
+    # "Within 2 hours of receiving it" (policy §4.2.2.1) in the showroom's working hours:
+    # a complaint at 17:50 is called back the next morning, not at 19:50 when nobody is in.
+    ("first_contact", "product_quality", "*", 2, "working_hours"),
+    ("first_contact", "*", "major", 2, "working_hours"),
     ("solution", "*", "*", 24, "hours"),
     ("completion", "*", "*", 72, "hours"),
     ("completion", "parts_supply", "*", 5, "working_days"),
-    ("callback", "*", "*", 24, "hours"),
+    # "The day the handling is finished" (policy §4.2.1.5, §4.2.2.5).
+    ("callback", "*", "*", 1, "same_working_day"),
     ("manufacturer_feedback", "*", "*", 24, "hours"),
 ]
 # What a complaint can wait for; the administrator decides which of them pause the completion clock.
@@ -40,6 +43,17 @@ def rule_for(kind, category, severity):
 
 
 def due_after(rule, start, calendar):
+    """When a clock of this rule started at `start` falls due.
+
+    hours: calendar time; working_hours: only the showroom's opening time (17:50 + 2
+    is 10:30 next working morning); working_days: closing time of the Nth working day
+    after the start's day; same_working_day: closing time of the day it started, or
+    the end of the next working morning when it started after hours.
+    """
     if rule.unit == "working_days":
         return calendar.add_working_days(start, rule.amount)
+    if rule.unit == "working_hours":
+        return calendar.add_working_hours(start, rule.amount)
+    if rule.unit == "same_working_day":
+        return calendar.end_of_working_day(start)
     return start + timedelta(hours=rule.amount)

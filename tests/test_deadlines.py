@@ -61,7 +61,8 @@ def test_each_clock_is_met_by_its_event(make_complaint, staff):
     assert clock(c, "solution").met_late is True  # 30 h after a 24 h clock began at 1 h: late
     act(c, "resolve", mgr, NOW + timedelta(hours=40), result="done")
     assert clock(c, "completion").met_late is False
-    assert clock(c, "callback").due_at == NOW + timedelta(hours=64)
+    # Resolved on Sunday 02:00 (a seven-day showroom): the callback is due at that day's closing time.
+    assert clock(c, "callback").due_at == sh(2026, 11, 22, 17, 30)
     assert clock(c, "manufacturer_feedback").is_open
     act(c, "manufacturer_feedback", mgr, NOW + timedelta(hours=41), text="已在 CRM 回复")
     act(c, "callback", staff["care"], NOW + timedelta(hours=42), outcome="satisfied", notes="")

@@ -83,8 +83,8 @@ def webhook_receiver(app):
 
 
 def overdue_complaint(app, make_complaint):
-    """A product-quality complaint two hours late, swept."""
-    make_complaint(by="advisor", now=NOW - timedelta(hours=4), category="product_quality")
+    """A product-quality complaint registered Thursday 10:00, its 2 working hours up at 12:00, swept Friday."""
+    make_complaint(by="advisor", now=NOW - timedelta(days=1), category="product_quality")
     with app.app_context():
         workflow.sweep(NOW)
 
