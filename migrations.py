@@ -4,7 +4,7 @@ Every schema change so far adds tables, columns (nullable or with a default)
 and indexes, so one generic step covers them all: create what is missing.
 A change that renames or drops something gets its own step in STEPS below.
 """
-from peewee import PostgresqlDatabase, SqliteDatabase
+from peewee import PostgresqlDatabase, SqliteDatabase, chunked
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from models import MODELS, db, init_db
@@ -75,6 +75,24 @@ def _policy_units(database, migrator):
     Setting.write("policy_units_done", True)
 
 
+def _escalations_per_deadline(database, migrator):
+    """Escalations were once per clock; now once per deadline day. Older rows belong to the
+    deadline their clock has now, and the old one-per-clock key goes."""
+    from deadlines.calendar_days import load_calendar
+    from models import Clock, Escalation
+    if "escalation_clock_id_level" not in {i.name for i in database.get_indexes("escalation")}:
+        return
+    calendar = load_calendar()
+    rows = (Escalation.select(Escalation.id, Clock.due_at).join(Clock)
+            .where(Escalation.due_day.is_null()).tuples())
+    with database.atomic():
+        for chunk in chunked(list(rows), 500):
+            for escalation_id, due_at in chunk:
+                Escalation.update(due_at=due_at, due_day=calendar.local_day(due_at)).where(
+                    Escalation.id == escalation_id).execute()
+        migrate(migrator.drop_index("escalation", "escalation_clock_id_level"))
+
+
 # Steps for changes the generic one cannot make, in order; each does nothing when done already.
 STEPS = [
     # Sessions live in LoginSession rows now, not behind a per-user token.
@@ -83,6 +101,7 @@ STEPS = [
     _drop_columns("user", ["webhook_url", "webhook_format", "webhook_kinds"]),
     _audit_is_append_only,
     _policy_units,
+    _escalations_per_deadline,
 ]
 
 

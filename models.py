@@ -466,14 +466,18 @@ class Setting(BaseModel):
 
 
 class Escalation(BaseModel):
-    """One ladder step taken for one clock; the unique key makes it once only."""
+    """One ladder step taken for one deadline of a clock. The unique key makes it once
+    per deadline day: a deadline that moves to another day (extended, paused,
+    reclassified) is reminded and escalated again; what was sent before stays."""
     clock = ForeignKeyField(Clock, backref="escalations", on_delete="CASCADE")
     level = CharField(max_length=20)
     at = DateTimeField()
     skipped = BooleanField(default=False)  # superseded by a later step before it was due to go out
+    due_at = DateTimeField(null=True)  # the deadline in force when the step was taken
+    due_day = DateField(null=True)  # its day in the dealership's time zone
 
     class Meta:
-        indexes = ((("clock", "level"), True),)
+        indexes = ((("clock", "level", "due_day"), True),)
 
 
 class Notification(BaseModel):

@@ -59,7 +59,8 @@ def schedule(clock, calendar, done=frozenset(), enabled=None):
         return
     enabled = enabled or recipients_setting()
     if clock.id is not None and not done:
-        done = {e.level for e in Escalation.select(Escalation.level).where(Escalation.clock == clock)}
+        done = {e.level for e in Escalation.select(Escalation.level).where(
+            (Escalation.clock == clock) & (Escalation.due_day == calendar.local_day(clock.due_at)))}
     for level, at in step_times(clock, calendar):
         if level not in done and enabled.get(level):
             clock.next_step_at, clock.next_level = at, level
@@ -94,7 +95,7 @@ def sweep(now, calendar):
 
 def _sweep_batch(due, now, calendar, enabled, directory, report):
     """The steps of these clocks; each clock's next step moves past `now`, so no batch repeats."""
-    done = _levels_done([c.id for c in due])
+    done = _levels_done(due, calendar)
     outgoing = notify.Batch(now, calendar, directory.departments)
     escalations, next_steps = [], {}
     for clock in due:
@@ -102,7 +103,8 @@ def _sweep_batch(due, now, calendar, enabled, directory, report):
                  if at <= now and level not in done[clock.id] and enabled.get(level)]
         for index, (level, _at) in enumerate(steps):
             last = index == len(steps) - 1
-            escalations.append({"clock": clock.id, "level": level, "at": now, "skipped": not last})
+            escalations.append({"clock": clock.id, "level": level, "at": now, "skipped": not last,
+                                "due_at": clock.due_at, "due_day": calendar.local_day(clock.due_at)})
             if not last:
                 report["skipped"].append((clock.complaint.number, clock.kind, level))
         if steps:
@@ -128,12 +130,15 @@ def notify_unhappy(complaint, now, calendar):
     return users
 
 
-def _levels_done(clock_ids):
-    done = {cid: set() for cid in clock_ids}
-    for cid_range in range(0, len(clock_ids), 500):
-        chunk = clock_ids[cid_range:cid_range + 500]
-        for e in Escalation.select(Escalation.clock, Escalation.level).where(Escalation.clock.in_(chunk)):
-            done[e.clock_id].add(e.level)
+def _levels_done(clocks, calendar):
+    """{clock id: the levels already taken for the deadline now in force}."""
+    due_days = {c.id: calendar.local_day(c.due_at) for c in clocks}
+    done = {cid: set() for cid in due_days}
+    for chunk in chunked(list(due_days), 500):
+        for e in (Escalation.select(Escalation.clock, Escalation.level, Escalation.due_day)
+                  .where(Escalation.clock.in_(chunk))):
+            if e.due_day == due_days[e.clock_id]:
+                done[e.clock_id].add(e.level)
     return done
 
 

@@ -16,7 +16,6 @@ def sweep(app):
     return _sweep
 
 
-
 @pytest.fixture(autouse=True)
 def _weekday_showroom(app):
     """These cases were written for a showroom closed at the weekend."""
@@ -188,3 +187,58 @@ def test_a_large_sweep_goes_in_batches_and_a_kill_loses_only_the_batch_in_hand(m
     assert overdue.count() == 7  # every first contact, once
     assert Notification.select().where(Notification.kind == "overdue").count() == 14  # 7 complaints × care and gm
     assert sweep(sh(2026, 11, 20, 11, 31))["notified"] == []
+
+
+def completion_steps(report):
+    return [level for _n, kind, level, _u in report["notified"] if kind == "completion"]
+
+
+def test_an_extended_deadline_is_reminded_and_escalated_again_once(app, make_complaint, staff, sweep):
+    c = register(make_complaint, sh(2026, 11, 20, 9, 0))  # Friday; completion 72 h: Monday 09:00
+    sweep(sh(2026, 11, 20, 9, 1))
+    assert completion_steps(sweep(sh(2026, 11, 23, 9, 2))) == ["overdue"]  # escalated Monday
+    with app.app_context():
+        act(c, "set_deadline", staff["care"], sh(2026, 11, 23, 10, 0), due_at=sh(2026, 11, 25, 17, 30),
+            reason="等厂家技术支持")
+    clock = Clock.get((Clock.complaint == c) & (Clock.kind == "completion"))
+    assert clock.next_step_at == sh(2026, 11, 24, 8, 30)  # re-armed: the working day before the new deadline
+    assert completion_steps(sweep(sh(2026, 11, 23, 18, 0))) == []
+    assert completion_steps(sweep(sh(2026, 11, 24, 9, 0))) == ["before"]
+    assert completion_steps(sweep(sh(2026, 11, 25, 8, 31))) == ["due_day"]
+    assert completion_steps(sweep(sh(2026, 11, 25, 17, 30))) == []  # due, not yet late
+    assert completion_steps(sweep(sh(2026, 11, 26, 8, 30))) == ["overdue"]
+    assert completion_steps(sweep(sh(2026, 11, 27, 9, 0))) == []  # each step once per deadline
+    steps = [(e.level, e.due_day.isoformat(), e.skipped) for e in
+             Escalation.select().where(Escalation.clock == clock).order_by(Escalation.id)]
+    assert steps == [("before", "2026-11-23", False), ("due_day", "2026-11-23", True), ("overdue", "2026-11-23", False),
+                     ("before", "2026-11-25", False), ("due_day", "2026-11-25", False),
+                     ("overdue", "2026-11-25", False)]  # what was sent for the first deadline stays
+
+
+def test_a_deadline_nudged_within_its_day_repeats_nothing(app, make_complaint, staff, sweep):
+    from models import WaitReason
+    WaitReason.update(pauses_completion=True).where(WaitReason.code == "customer").execute()
+    c = register(make_complaint, sh(2026, 11, 20, 9, 0))  # completion due Monday 09:00
+    assert completion_steps(sweep(sh(2026, 11, 20, 9, 1))) == ["before"]  # Friday: the working day before
+    act(c, "contact", staff["service_mgr"], sh(2026, 11, 20, 9, 5), method="phone", summary="x")
+    with app.app_context():
+        act(c, "wait", staff["service_mgr"], sh(2026, 11, 20, 10, 0), reason="customer")
+        act(c, "wait", staff["service_mgr"], sh(2026, 11, 20, 10, 20), reason="")  # due moves to Monday 09:20
+    assert completion_steps(sweep(sh(2026, 11, 20, 11, 0))) == []  # no second "before" for the same day
+    assert completion_steps(sweep(sh(2026, 11, 23, 8, 31))) == ["due_day"]
+
+
+def test_the_upgrade_gives_old_escalations_their_deadline(app, make_complaint, sweep):
+    import migrations
+    from models import db
+    c = register(make_complaint, sh(2026, 11, 20, 9, 0))
+    sweep(sh(2026, 11, 20, 9, 1))
+    db.execute_sql("DROP INDEX escalation_clock_id_level_due_day")
+    db.execute_sql("CREATE UNIQUE INDEX escalation_clock_id_level ON escalation (clock_id, level)")
+    Escalation.update(due_at=None, due_day=None).execute()
+    migrations.open_and_upgrade(app.config["DATABASE_URL"])
+    indexes = {i.name for i in db.get_indexes("escalation")}
+    assert "escalation_clock_id_level" not in indexes and "escalation_clock_id_level_due_day" in indexes
+    clock = Clock.get((Clock.complaint == c) & (Clock.kind == "completion"))
+    assert [(e.due_at, str(e.due_day)) for e in Escalation.select().where(Escalation.clock == clock)] == [
+        (clock.due_at, "2026-11-23")]
