@@ -113,6 +113,7 @@ class LadderForm(BaseForm):
     due_day = MultiCheckboxField(_l("Due today"), choices=options(catalog.RECIPIENTS))
     overdue = MultiCheckboxField(_l("Overdue"), choices=options(catalog.RECIPIENTS))
     unhappy = MultiCheckboxField(_l("Still unhappy after the callback"), choices=options(catalog.RECIPIENTS))
+    at_once = MultiCheckboxField(_l("Product quality or major: at once"), choices=options(catalog.RECIPIENTS))
     pausing = MultiCheckboxField(_l("Waiting for these pauses the completion clock"),
                                  choices=options(catalog.WAIT_REASONS))
 

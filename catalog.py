@@ -260,6 +260,7 @@ NOTIFICATION_KINDS = [
     ("due_day", _l("Due today")),
     ("overdue", _l("Overdue")),
     ("unhappy", _l("Still unhappy after the callback")),
+    ("at_once", _l("Product quality or major: at once")),
 ]
 
 RECIPIENTS = [
@@ -301,6 +302,8 @@ EVENT_LABELS.update({
     "parts": _l("Parts work order"),
     "parts_received": _l("Parts received"),
     "remedial": _l("Remedial action"),
+    "told_at_once": _l("General manager and customer-care manager told at once"),
+    "region_report": _l("Reported to the manufacturer's region"),
     "attachments": _l("Photos or documents added"),
     "attachment_removed": _l("Photo or document removed"),
 })

@@ -295,5 +295,9 @@ class PartsReceivedForm(ActionForm):
         self.lines.choices = options([(str(p.id), f"{p.part_name} {p.part_number} ×{p.quantity}") for p in pending])
 
 
+class RegionReportForm(ActionForm):
+    text = text(_l("Who at the manufacturer's region was told, how, and what they said"), required=True)
+
+
 class RemedialForm(ActionForm):
     text = text(_l("What was done to put it right"), required=True)

@@ -267,6 +267,11 @@ class Complaint(BaseModel):
     improvement = TextField(default="")
     unfounded_explanation = TextField(default="")
     first_contact_at = DateTimeField(null=True)
+    # Product quality and major complaints go to the general manager at once (policy §4.2.2.3);
+    # a major one is also reported to the manufacturer's regional staff.
+    told_at_once_at = DateTimeField(null=True)
+    region_reported_at = DateTimeField(null=True)
+    region_report = TextField(default="")
     resolved_at = DateTimeField(null=True)
     closed_at = DateTimeField(null=True)
     close_reason = TextField(default="")

@@ -32,6 +32,7 @@ ACTION_RIGHTS = {
     "parts_received": "handler",
     "remedial": "care",
     "attach": "viewer",
+    "region_report": "handler",
 }
 
 

@@ -47,6 +47,7 @@ TRANSITIONS = {
     "parts": {"in_progress": None},
     "parts_received": {"in_progress": None},
     "remedial": {s: None for s in OPEN},
+    "region_report": {s: None for s in OPEN},
 }
 
 ACTION_LABELS = {
@@ -67,6 +68,7 @@ ACTION_LABELS = {
     "parts": _l("Parts: stock and parts-centre support"),
     "parts_received": _l("Parts received"),
     "remedial": _l("Record the remedial action"),
+    "region_report": _l("Log the report to the manufacturer's region"),
 }
 
 # Fields of the registration form; editing may change these.
@@ -141,10 +143,23 @@ def register(fields, by, now, tz="Asia/Shanghai"):
         )
         _set_fields(complaint, fields)
         complaint.save()
-        clocks.after_registration(complaint, calendar_days.load_calendar(tz))
+        calendar = calendar_days.load_calendar(tz)
+        clocks.after_registration(complaint, calendar)
         complaint.save(only=[Complaint.next_due_at])
         _write_event(complaint, by, now, "registered", {}, fields.get("description", ""))
+        _tell_at_once(complaint, now, calendar)
     return complaint
+
+
+def _tell_at_once(complaint, now, calendar):
+    """New-car product quality, or anything major: the general manager and the care manager
+    hear at once (policy §4.2.2.3), once per complaint, whether registered so or reclassified."""
+    if complaint.told_at_once_at or not (complaint.category == "product_quality" or complaint.severity == "major"):
+        return
+    users = ladder.alert_at_once(complaint, now, calendar)
+    Complaint.update(told_at_once_at=now).where(Complaint.id == complaint.id).execute()
+    complaint.told_at_once_at = now
+    _write_event(complaint, None, now, "told_at_once", {}, ", ".join(u.display_name for u in users))
 
 
 def perform(action, complaint_id, version, by, now, **data):
@@ -174,6 +189,8 @@ def perform(action, complaint_id, version, by, now, **data):
         complaint.updated_at = now
         complaint.save()
         _write_event(complaint, by, now, action, changes, text, data.get("event_data"))
+        if action == "edit":
+            _tell_at_once(complaint, now, calendar)
     return complaint
 
 
@@ -312,12 +329,18 @@ def _remedial(complaint, data, now, calendar):
     return data["text"]
 
 
+def _region_report(complaint, data, now, calendar):
+    complaint.region_reported_at = now
+    complaint.region_report = data["text"]
+    return data["text"]
+
+
 APPLY = {
     "contact": _contact, "note": _note, "assign": _assign, "edit": _edit,
     "findings": _findings, "solution": _solution, "resolve": _resolve,
     "unfounded": _unfounded, "callback": _callback, "close": _close, "reopen": _reopen,
     "manufacturer_feedback": _manufacturer_feedback, "set_deadline": _set_deadline, "wait": _wait,
-    "parts": _parts, "parts_received": _parts_received, "remedial": _remedial,
+    "parts": _parts, "parts_received": _parts_received, "remedial": _remedial, "region_report": _region_report,
 }
 MAX_PARTS_LINES = 6
 
@@ -333,6 +356,8 @@ def _applies(action, complaint):
     """Actions that only make sense for some complaints."""
     if action == "manufacturer_feedback":
         return complaint.channel == "manufacturer"
+    if action == "region_report":
+        return complaint.severity == "major" and not complaint.region_reported_at
     if action in ("parts", "parts_received"):
         return complaint.business_line == "after_sales" and (
             action == "parts" or complaint.parts_stock == "out")

@@ -26,6 +26,7 @@ DEFAULT_RECIPIENTS = {
     "due_day": ["handler", "department_manager"],
     "overdue": ["care_manager", "general_manager"],
     "unhappy": ["general_manager"],
+    "at_once": ["general_manager", "care_manager"],
 }
 
 
@@ -123,9 +124,19 @@ def _sweep_batch(due, now, calendar, enabled, directory, report):
 
 def notify_unhappy(complaint, now, calendar):
     """A customer still unhappy at the callback: the general manager hears at once."""
-    users = Directory().recipients(recipients_setting().get("unhappy", []), complaint)
+    return _alert(complaint, "unhappy", now, calendar)
+
+
+def alert_at_once(complaint, now, calendar):
+    """A product-quality or major complaint: the general manager and the care manager hear
+    at once (policy §4.2.2.3), not only when it is late."""
+    return _alert(complaint, "at_once", now, calendar)
+
+
+def _alert(complaint, kind, now, calendar):
+    users = Directory().recipients(recipients_setting().get(kind, []), complaint)
     batch = notify.Batch(now, calendar)
-    batch.add(users, complaint, None, "unhappy", urgent=True)
+    batch.add(users, complaint, None, kind, urgent=True)
     batch.write()
     return users
 

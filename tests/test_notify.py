@@ -130,7 +130,7 @@ def test_department_robots_in_wecom_dingtalk_and_json(app, make_complaint, staff
         Outbox.delete().execute()
         overdue_complaint(app, make_complaint)
         with app.app_context():
-            assert notify.deliver(NOW)["sent"] == 2  # the due-day step and the overdue one
+            assert notify.deliver(NOW)["sent"] == 3  # at once on registration, the due-day step, overdue
     by_path = {}
     for path, body in received:
         by_path.setdefault(path, []).append(body)
@@ -165,7 +165,8 @@ def test_a_digest_user_gets_one_summary_a_day(app, smtp, make_complaint, staff):
 def test_nothing_is_queued_for_email_without_smtp(app, make_complaint, staff):
     User.update(email="gm@dealer.test", email_kinds="overdue").where(User.username == "gm").execute()
     overdue_complaint(app, make_complaint)
-    assert Notification.select().where(Notification.user == staff["gm"]).count() == 1
+    gm_overdue = (Notification.user == staff["gm"]) & (Notification.kind == "overdue")
+    assert Notification.select().where(gm_overdue).count() == 1
     assert Outbox.select().count() == 0
 
 

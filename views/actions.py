@@ -31,6 +31,7 @@ ACTION_FORMS = {
     "parts": forms.PartsForm,
     "parts_received": forms.PartsReceivedForm,
     "remedial": forms.RemedialForm,
+    "region_report": forms.RegionReportForm,
 }
 # Forms that show what the complaint already records, so the handler amends it.
 PREFILLED = ("findings", "solution")

@@ -74,7 +74,7 @@ def ladder_settings():
     current = ladder.recipients_setting()
     form = LadderForm(data={**current, "pausing": [w.code for w in WaitReason.select() if w.pauses_completion]})
     if form.validate_on_submit():
-        after = {level: form[level].data for level in ("before", "due_day", "overdue", "unhappy")}
+        after = {level: form[level].data for level in ("before", "due_day", "overdue", "unhappy", "at_once")}
         Setting.write("ladder", after)
         WaitReason.update(pauses_completion=WaitReason.code.in_(form.pausing.data)).execute()
         audit.record("escalation_changed", actor=current_user, target="ladder", detail=audit.changes(
