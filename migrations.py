@@ -25,6 +25,15 @@ def _drop_columns(table, names):
     return step
 
 
+def _rebuild_indexes_once(database, migrator):
+    """Earlier upgrades made some indexes before their columns (see upgrade): rebuild them all, once."""
+    from models import Setting
+    if not isinstance(database, SqliteDatabase) or Setting.read("indexes_rebuilt"):
+        return
+    database.execute_sql("REINDEX")
+    Setting.write("indexes_rebuilt", True)
+
+
 def _audit_is_append_only(database, migrator):
     """The audit log refuses updates, and deletes of entries younger than a year."""
     if not isinstance(database, SqliteDatabase):
@@ -95,6 +104,7 @@ def _escalations_per_deadline(database, migrator):
 
 # Steps for changes the generic one cannot make, in order; each does nothing when done already.
 STEPS = [
+    _rebuild_indexes_once,
     # Sessions live in LoginSession rows now, not behind a per-user token.
     _drop_columns("user", ["login_token"]),
     # Personal webhooks are gone: robots are set per department by the administrator.
@@ -122,9 +132,15 @@ def open_and_upgrade(url):
 
 
 def upgrade(database, models):
-    """Create missing tables, then add missing columns and indexes."""
+    """Create missing tables, then add missing columns, then their indexes.
+
+    A table that exists gets its indexes only after its new columns: SQLite reads an
+    index on a column that does not exist yet as one on a string constant, and the
+    index then disagrees with its rows once the column comes.
+    """
     first_release, before_the_week = _is_first_release(database), _before_the_week(database)
-    database.create_tables(models, safe=True)
+    existing = set(database.get_tables())
+    database.create_tables([m for m in models if m._meta.table_name not in existing], safe=True)
     migrator = _migrator(database)
     sqlite = isinstance(database, SqliteDatabase)
     if sqlite:

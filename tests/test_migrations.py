@@ -36,6 +36,8 @@ def test_the_first_schema_upgrades_without_losing_rows(tmp_path):
         assert User.get().email == "" and User.get().digest is False
         index_names = {row[1] for row in db.execute_sql("PRAGMA index_list(complaint)").fetchall()}
         assert "complaint_next_due_at" in index_names
+        # Every index matches its rows (an index made before its column would not).
+        assert db.execute_sql("PRAGMA integrity_check").fetchall() == [("ok",)]
         # An install from before the week could be set keeps its Monday-to-Friday week.
         assert [day["open"] for day in Setting.read("week")] == [True] * 5 + [False] * 2
         # Sessions no longer hang on a per-user token; the audit log refuses edits.
@@ -59,6 +61,22 @@ def test_a_new_database_gets_the_current_schema(app):
     accounts.create_user("x", "X", ["admin"], "a long password")
     columns = {c.name for c in db.get_columns("complaint")}
     assert {"next_due_at", "waiting_reason", "parts_stock"} <= columns
+
+
+def test_an_index_made_before_its_column_by_an_earlier_upgrade_is_rebuilt(tmp_path):
+    """What an earlier upgrade left: an index on a string constant, out of step with the rows."""
+    path = tmp_path / "damaged.db"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        old.execute('CREATE INDEX t_x ON t ("x")')  # no column x yet: SQLite indexes the string 'x'
+        old.execute("INSERT INTO t (id) VALUES (1)")
+        old.execute("ALTER TABLE t ADD COLUMN x INTEGER")
+        assert old.execute("PRAGMA integrity_check").fetchone()[0] != "ok"
+    open_and_upgrade(f"sqlite:///{path}")
+    try:
+        assert db.execute_sql("PRAGMA integrity_check").fetchall() == [("ok",)]
+    finally:
+        db.close()
 
 
 def test_a_new_install_keeps_its_seven_day_week_after_a_restart(app, make_complaint):
