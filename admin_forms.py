@@ -10,6 +10,7 @@ from wtforms import (
     FormField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     StringField,
     TimeField,
@@ -152,3 +153,12 @@ class AuditFilter(PlainForm):
         # Everyone who ever had an account, the disabled too.
         self.user.choices = options([("", _l("All"))] + [(str(u.id), f"{u.display_name} ({u.username})")
                                                          for u in User.select().order_by(User.display_name)])
+
+
+class ProcessForm(BaseForm):
+    triage = BooleanField(_l("New complaints wait for the customer-care manager to verify and dispatch them"))
+    callback_owner = RadioField(_l("Who makes the closing callback"), choices=options(
+        [("care_manager", _l("Customer-care manager")), ("callback_clerk", _l("Callback clerk"))]),
+        validators=[InputRequired()])
+    repeat_days = IntegerField(_l("A complaint is a repeat when the same phone or VIN complained within (days)"),
+                               validators=[InputRequired(), NumberRange(min=1, max=3650)])

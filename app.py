@@ -23,7 +23,7 @@ import catalog
 import migrations
 import running
 from config import default_config
-from deadlines import calendar_days
+from deadlines import calendar_days, rules
 from models import db, utcnow
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -49,6 +49,7 @@ def create_app(config=None):
     migrations.open_and_upgrade(app.config["DATABASE_URL"])
     with db.connection_context():
         background.ensure()
+        rules.ensure_defaults()  # a kind of clock a release adds gets its default rule
         if app.config["OFFICIAL_CALENDAR"]:
             calendar_days.load_official_now(app.config["TIMEZONE"])
     if app.config["PROXY_COUNT"]:

@@ -59,6 +59,14 @@ CATEGORY_ROUTING = [
 ]
 CATEGORIES = [(code, label) for code, label, _dept in CATEGORY_ROUTING]
 ROUTED_TO = {code: dept for code, _label, dept in CATEGORY_ROUTING}
+# Departments that handle one business line only (the form prints by the line); the
+# value-added department, and any the administrator adds, take either.
+LINE_OF_DEPARTMENT = {"sales": "sales", "after_sales": "after_sales"}
+
+
+def line_of_category(category):
+    """The business line a category's department belongs to, or None when either will do."""
+    return LINE_OF_DEPARTMENT.get(ROUTED_TO.get(category))
 
 DEMANDS = [
     ("return_car", _l("Return the car")),
@@ -243,6 +251,7 @@ EVENT_LABELS = {
 
 CLOCKS = [
     ("first_contact", _l("First contact")),
+    ("acknowledgement", _l("Acknowledgement of receipt")),
     ("solution", _l("Solution told")),
     ("completion", _l("Completion")),
     ("callback", _l("Closing callback")),
@@ -261,6 +270,7 @@ NOTIFICATION_KINDS = [
     ("overdue", _l("Overdue")),
     ("unhappy", _l("Still unhappy after the callback")),
     ("at_once", _l("Product quality or major: at once")),
+    ("dispatched", _l("Dispatched to my department")),
 ]
 
 RECIPIENTS = [
@@ -303,11 +313,14 @@ EVENT_LABELS.update({
     "parts_received": _l("Parts received"),
     "remedial": _l("Remedial action"),
     "told_at_once": _l("General manager and customer-care manager told at once"),
+    "dispatch": _l("Verified and dispatched"),
+    "acknowledge": _l("Receipt acknowledged"),
     "region_report": _l("Reported to the manufacturer's region"),
     "attachments": _l("Photos or documents added"),
     "attachment_removed": _l("Photo or document removed"),
 })
-FIELD_LABELS.update({"waiting_reason": _l("Waiting for"), "parts_stock": _l("Parts")})
+FIELD_LABELS.update({"waiting_reason": _l("Waiting for"), "parts_stock": _l("Parts"),
+                     "repeat_of": _l("Repeat of")})
 _CODED.update({"parts_stock": "parts_stock", "waiting_reason": "wait_reason"})
 
 # What the audit log records (audit.py), as the administrator reads it.

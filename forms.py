@@ -36,6 +36,15 @@ TEXT = 2000   # the longest a handling-form text may be
 LONG = 5000   # the customer's own words may run longer
 
 
+def later_within_a_year(form, field):
+    """A deadline typed in the dealership's time: after now, within a year."""
+    now = local_now()
+    if field.data and field.data <= now:
+        raise ValidationError(_l("The new deadline must be later than now."))
+    if field.data and field.data > now + LONGEST_DEADLINE:
+        raise ValidationError(_l("The new deadline must be within a year."))
+
+
 def options(pairs):
     """(code, label) pairs as WTForms select choices."""
     return [SelectChoice(value, label) for value, label in pairs]
@@ -111,6 +120,13 @@ class ComplaintForm(ActionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.person_involved.choices = user_choices(_l("— nobody named —"))
+
+    def validate_category(self, field):
+        line = catalog.line_of_category(field.data)
+        if line and self.business_line.data and line != self.business_line.data:
+            raise ValidationError(_l(
+                "“%(category)s” is handled by the %(line)s side: choose that business line, or another category.",
+                category=catalog.label("category", field.data), line=catalog.label("business_line", line)))
 
     def validate_external_ref(self, field):
         if self.channel.data == "manufacturer" and not field.data:
@@ -206,7 +222,9 @@ class ReasonForm(ActionForm):
 class InboxFilter(PlainForm):
     """The inbox's filters; read from the query string, so no CSRF."""
     q = StringField(_l("Search"), validators=[Optional(), Length(max=60)], filters=[stripped])
-    status = SelectField(_l("Status"), choices=options([("open", _l("Open")), ("all", _l("All"))]
+    status = SelectField(_l("Status"), choices=options([("open", _l("Open")), ("all", _l("All")),
+                                                        ("to_dispatch", _l("To verify and dispatch")),
+                                                        ("to_acknowledge", _l("Not yet acknowledged"))]
                                                        + catalog.STATUSES), default="open")
     department = SelectField(_l("Department"), validators=[Optional()])
     category = choice(_l("Category"), "category", required=False)
@@ -252,15 +270,8 @@ class ManufacturerFeedbackForm(ActionForm):
 
 class DeadlineForm(ActionForm):
     due_at = DateTimeLocalField(_l("New completion deadline"), format="%Y-%m-%dT%H:%M",
-                                validators=[DataRequired()])
+                                validators=[DataRequired(), later_within_a_year])
     reason = text(_l("Reason"), required=True)
-
-    def validate_due_at(self, field):
-        now = local_now()
-        if field.data <= now:
-            raise ValidationError(_l("The new deadline must be later than now."))
-        if field.data > now + LONGEST_DEADLINE:
-            raise ValidationError(_l("The new deadline must be within a year."))
 
 
 class WaitForm(ActionForm):
@@ -293,6 +304,23 @@ class PartsReceivedForm(ActionForm):
     def bind(self, complaint):
         pending = PartsLine.select().where((PartsLine.complaint == complaint) & PartsLine.received_at.is_null())
         self.lines.choices = options([(str(p.id), f"{p.part_name} {p.part_number} ×{p.quantity}") for p in pending])
+
+
+class DispatchForm(ActionForm):
+    verified_facts = text(_l("What was verified: the facts and the cause as found"), required=True)
+    department = SelectField(_l("Department"), validators=[InputRequired()])
+    handler = SelectField(_l("Handler (the department manager may choose later)"), validators=[Optional()])
+    due_at = DateTimeLocalField(_l("Completion deadline"), format="%Y-%m-%dT%H:%M",
+                                validators=[DataRequired(), later_within_a_year])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.department.choices = department_choices(_l("— choose —"))
+        self.handler.choices = user_choices(_l("— nobody yet —"))
+
+
+class AcknowledgeForm(ActionForm):
+    """One click: the department manager signs for the complaint."""
 
 
 class RegionReportForm(ActionForm):

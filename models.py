@@ -243,6 +243,13 @@ class Complaint(BaseModel):
     person_involved = ForeignKeyField(User, null=True, backref="involved_in")
 
     status = CharField(max_length=20, default="registered")
+    # Verification and dispatch (policy §4.1.2): the care manager verifies and hands it to the
+    # department, whose manager acknowledges receipt (the form's 签字确认).
+    awaiting_dispatch = BooleanField(default=False, index=True)
+    dispatched_at = DateTimeField(null=True)
+    dispatched_by = ForeignKeyField(User, null=True, backref="dispatched")
+    acknowledged_at = DateTimeField(null=True)
+    acknowledged_by = ForeignKeyField(User, null=True, backref="acknowledged")
     # The earliest due time of its open clocks: the inbox sorts on it.
     next_due_at = DateTimeField(null=True, index=True)
     waiting_reason = CharField(max_length=40, default="")
@@ -250,6 +257,9 @@ class Complaint(BaseModel):
     parts_served_at = DateTimeField(null=True)  # all parts arrived and the customer served
     unfounded = BooleanField(default=False)
     reopen_count = IntegerField(default=0)
+    # The latest earlier complaint of the same phone or VIN within the repeat window (process.py);
+    # the later ones are its `repeats`.
+    repeat_of = ForeignKeyField("self", null=True, backref="repeats", on_delete="SET NULL")
 
     # The handling form (处理表).
     verified_facts = TextField(default="")
@@ -322,6 +332,16 @@ class Complaint(BaseModel):
             term = (column >= value) & (column < value + "\uffff")
             match = term if match is None else (match | term)
         return match
+
+    @classmethod
+    def repeated(cls, complaint, since):
+        """The latest other complaint of the same phone or VIN received between `since` and this one."""
+        same = cls.customer_phone == complaint.customer_phone
+        if complaint.vin:
+            same |= cls.vin == complaint.vin
+        return (cls.select().where(same & (cls.id != complaint.id) & (cls.received_at >= since)
+                                   & (cls.received_at <= complaint.received_at))
+                .order_by(cls.received_at.desc(), cls.id.desc()).first())
 
     @classmethod
     def earlier_for(cls, phone, vin, limit=5):

@@ -33,6 +33,8 @@ ACTION_RIGHTS = {
     "remedial": "care",
     "attach": "viewer",
     "region_report": "handler",
+    "dispatch": "care",
+    "acknowledge": "manager",
 }
 
 

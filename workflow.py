@@ -5,13 +5,14 @@ No Flask here: callers pass the acting user and `now` (naive UTC), so every rule
 can be tested at any instant.
 """
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
 import catalog
+import process
 from deadlines import calendar_days, clocks, ladder
 from models import (
     Attachment,
@@ -48,6 +49,8 @@ TRANSITIONS = {
     "parts_received": {"in_progress": None},
     "remedial": {s: None for s in OPEN},
     "region_report": {s: None for s in OPEN},
+    "dispatch": {"registered": None, "in_progress": None},
+    "acknowledge": {s: None for s in OPEN},
 }
 
 ACTION_LABELS = {
@@ -69,6 +72,8 @@ ACTION_LABELS = {
     "parts_received": _l("Parts received"),
     "remedial": _l("Record the remedial action"),
     "region_report": _l("Log the report to the manufacturer's region"),
+    "dispatch": _l("Verify and dispatch"),
+    "acknowledge": _l("Acknowledge receipt"),
 }
 
 # Fields of the registration form; editing may change these.
@@ -82,7 +87,7 @@ TRACKED = REGISTRATION_FIELDS + (
     "department", "handler", "status", "unfounded", "verified_facts", "cause_class", "cause",
     "handling_method", "solution", "acceptance", "confirmed_in_writing", "recourse_told",
     "compensation_type", "compensation_cost", "result", "root_cause", "improvement",
-    "unfounded_explanation", "close_reason", "waiting_reason", "parts_stock",
+    "unfounded_explanation", "close_reason", "waiting_reason", "parts_stock", "repeat_of",
 )
 
 
@@ -116,6 +121,16 @@ def classify(fields):
     return fields
 
 
+def check_line(line, department):
+    """The business line, the department handling it and the printed form must agree."""
+    required = catalog.LINE_OF_DEPARTMENT.get(department.code) if department else None
+    if required and required != line:
+        raise WorkflowError(_l(
+            "The %(department)s handles the other business line (this one is “%(line)s”), so the form would "
+            "print wrong. Correct the business line first, or choose another department.",
+            line=catalog.label("business_line", line), department=department.label))
+
+
 def route(category):
     """The department a category goes to, or None for the care manager to triage."""
     code = catalog.ROUTED_TO.get(category)
@@ -136,19 +151,31 @@ def register(fields, by, now, tz="Asia/Shanghai"):
     fields = classify(dict(fields))
     fields["received_at"] = fields.get("received_at") or now
     local_year = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz)).year
+    triage = process.settings()["triage"]
     with write_transaction():
         complaint = Complaint(
-            number=next_number(local_year), registered_at=now, registered_by=by,
-            department=route(fields["category"]), status="registered", updated_at=now,
+            number=next_number(local_year), registered_at=now, registered_by=by, status="registered",
+            # With triage the care manager verifies it and hands it on (dispatch); until then it is theirs.
+            department=None if triage else route(fields["category"]), awaiting_dispatch=triage, updated_at=now,
         )
         _set_fields(complaint, fields)
         complaint.save()
         calendar = calendar_days.load_calendar(tz)
         clocks.after_registration(complaint, calendar)
         complaint.save(only=[Complaint.next_due_at])
+        _mark_repeat(complaint)
         _write_event(complaint, by, now, "registered", {}, fields.get("description", ""))
         _tell_at_once(complaint, now, calendar)
     return complaint
+
+
+def _mark_repeat(complaint):
+    """Link a complaint to the latest earlier one of the same phone or VIN in the repeat window."""
+    since = complaint.received_at - timedelta(days=process.settings()["repeat_days"])
+    earlier = Complaint.repeated(complaint, since)
+    if (earlier.id if earlier else None) != complaint.repeat_of_id:
+        complaint.repeat_of = earlier
+        Complaint.update(repeat_of=earlier).where(Complaint.id == complaint.id).execute()
 
 
 def _tell_at_once(complaint, now, calendar):
@@ -175,6 +202,7 @@ def perform(action, complaint_id, version, by, now, **data):
                 action=ACTION_LABELS[action]))
         before = _snapshot(complaint)
         calendar = calendar_days.load_calendar()
+        data["by"] = by
         text = APPLY[action](complaint, data, now, calendar)
         to = TRANSITIONS[action][before["status"]]
         if to and complaint.status == before["status"]:
@@ -184,6 +212,8 @@ def perform(action, complaint_id, version, by, now, **data):
         clocks.after_action(action, complaint, data, now, calendar)
         if action == "callback" and data["outcome"] == "unhappy":
             ladder.notify_unhappy(complaint, now, calendar)
+        if action == "dispatch":
+            ladder.notify_dispatched(complaint, now, calendar)
         changes = _diff(before, _snapshot(complaint))
         complaint.version += 1
         complaint.updated_at = now
@@ -208,6 +238,7 @@ def _assign(complaint, data, now, calendar):
     handler = data.get("handler")
     if handler is not None and handler.id == complaint.person_involved_id:
         raise WorkflowError(_l("The person involved cannot handle the complaint about them."))
+    check_line(complaint.business_line, data.get("department"))
     complaint.department = data.get("department")
     complaint.handler = handler
     return ""
@@ -219,6 +250,8 @@ def _edit(complaint, data, now, calendar):
             and fields["person_involved"].id == complaint.handler_id:
         raise WorkflowError(_l("The person involved cannot handle the complaint about them."))
     _set_fields(complaint, fields)
+    check_line(complaint.business_line, complaint.department)
+    _mark_repeat(complaint)
     return ""
 
 
@@ -329,6 +362,28 @@ def _remedial(complaint, data, now, calendar):
     return data["text"]
 
 
+def _dispatch(complaint, data, now, calendar):
+    """The care manager has verified the complaint: it goes to the department with its
+    completion deadline, and the department manager is to acknowledge it."""
+    department, handler = data["department"], data.get("handler")
+    if handler is not None and handler.id == complaint.person_involved_id:
+        raise WorkflowError(_l("The person involved cannot handle the complaint about them."))
+    check_line(complaint.business_line, department)
+    complaint.verified_facts = data["verified_facts"]
+    complaint.department, complaint.handler = department, handler
+    complaint.awaiting_dispatch = False
+    complaint.dispatched_at, complaint.dispatched_by = now, data["by"]
+    data["event_data"] = {"due": data["due_at"].isoformat()}
+    return data["verified_facts"]
+
+
+def _acknowledge(complaint, data, now, calendar):
+    if complaint.acknowledged_at:
+        raise WorkflowError(_l("Receipt was acknowledged already."))
+    complaint.acknowledged_at, complaint.acknowledged_by = now, data["by"]
+    return ""
+
+
 def _region_report(complaint, data, now, calendar):
     complaint.region_reported_at = now
     complaint.region_report = data["text"]
@@ -341,6 +396,7 @@ APPLY = {
     "unfounded": _unfounded, "callback": _callback, "close": _close, "reopen": _reopen,
     "manufacturer_feedback": _manufacturer_feedback, "set_deadline": _set_deadline, "wait": _wait,
     "parts": _parts, "parts_received": _parts_received, "remedial": _remedial, "region_report": _region_report,
+    "dispatch": _dispatch, "acknowledge": _acknowledge,
 }
 MAX_PARTS_LINES = 6
 
@@ -358,6 +414,12 @@ def _applies(action, complaint):
         return complaint.channel == "manufacturer"
     if action == "region_report":
         return complaint.severity == "major" and not complaint.region_reported_at
+    if action == "dispatch":
+        return complaint.awaiting_dispatch
+    if action == "assign":
+        return not complaint.awaiting_dispatch  # dispatching is how it first reaches a department
+    if action == "acknowledge":
+        return bool(complaint.dispatched_at) and not complaint.acknowledged_at
     if action in ("parts", "parts_received"):
         return complaint.business_line == "after_sales" and (
             action == "parts" or complaint.parts_stock == "out")
@@ -379,6 +441,8 @@ def _plain(value):
     """A JSON-friendly form of a field value, as the timeline will show it."""
     if isinstance(value, User):
         return value.display_name
+    if isinstance(value, Complaint):
+        return value.number
     if isinstance(value, Department):
         # Built-in codes are translated when shown; other departments keep their name.
         return value.code if value.code in catalog.BUILT_IN_CODES else value.name

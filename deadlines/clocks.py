@@ -51,13 +51,16 @@ def stop_all(complaint, now):
         & ClockPause.ended_at.is_null()).execute()
 
 
-def set_completion_due(complaint, due, calendar):
-    """The care manager sets or extends the completion deadline; the original stays recorded."""
+def set_completion_due(complaint, due, calendar, setting=False):
+    """The care manager extends the completion deadline (the original stays recorded), or,
+    dispatching it (`setting`), sets the deadline the policy means (处理时限)."""
     clock = open_clock(complaint, "completion")
     if clock is None:
         return None
     before = clock.due_at
     clock.due_at = due
+    if setting:
+        clock.original_due_at = due
     ladder.schedule(clock, calendar)
     clock.save()
     return before
@@ -127,6 +130,11 @@ def after_action(action, complaint, data, now, calendar):
         start(complaint, "completion", now, calendar)
     elif action == "close":
         stop_all(complaint, now)
+    elif action == "dispatch":
+        set_completion_due(complaint, data["due_at"], calendar, setting=True)
+        start(complaint, "acknowledgement", now, calendar)
+    elif action == "acknowledge":
+        meet(complaint, "acknowledgement", now)
     elif action == "edit":
         reclassified(complaint, calendar)
     refresh_next_due(complaint)

@@ -17,6 +17,7 @@ from datetime import timedelta
 from peewee import chunked
 
 import notify
+import process
 from models import Clock, Complaint, Department, Escalation, Setting, User, UserRole, bulk_insert, write_transaction
 
 LEVELS = ("before", "due_day", "overdue")
@@ -110,7 +111,7 @@ def _sweep_batch(due, now, calendar, enabled, directory, report):
                 report["skipped"].append((clock.complaint.number, clock.kind, level))
         if steps:
             level = steps[-1][0]
-            users = directory.recipients(enabled[level], clock.complaint)
+            users = directory.recipients(enabled[level], clock.complaint, clock.kind)
             outgoing.add(users, clock.complaint, clock, level, urgent=(level == "overdue"))
             report["notified"].append((clock.complaint.number, clock.kind, level, sorted(u.username for u in users)))
         schedule(clock, calendar, done[clock.id] | {level for level, _at in steps}, enabled)
@@ -131,6 +132,15 @@ def alert_at_once(complaint, now, calendar):
     """A product-quality or major complaint: the general manager and the care manager hear
     at once (policy §4.2.2.3), not only when it is late."""
     return _alert(complaint, "at_once", now, calendar)
+
+
+def notify_dispatched(complaint, now, calendar):
+    """A complaint dispatched to a department: its manager (and the handler, if named) is to acknowledge it."""
+    users = Directory().recipients(["handler", "department_manager"], complaint)
+    batch = notify.Batch(now, calendar)
+    batch.add(users, complaint, None, "dispatched")
+    batch.write()
+    return users
 
 
 def _alert(complaint, kind, now, calendar):
@@ -158,15 +168,16 @@ class Directory:
 
     def __init__(self):
         self.departments = {d.id: d for d in Department.select()}
+        self.callback_owner = process.settings()["callback_owner"]
         self.users = {u.id: u for u in User.select().where(User.active)}
         self.by_role = {}
         for row in UserRole.select().where(UserRole.user.in_(list(self.users))):
             self.by_role.setdefault(row.role, []).append(self.users[row.user_id])
 
-    def recipients(self, kinds, complaint):
+    def recipients(self, kinds, complaint, clock_kind=None):
         found = {}
         for kind in kinds:
-            for user in self._resolve(kind, complaint):
+            for user in self._resolve(kind, complaint, clock_kind):
                 found[user.id] = user
         return list(found.values())
 
@@ -174,7 +185,11 @@ class Directory:
         return [u for u in self.by_role.get("department_manager", [])
                 if complaint.department_id and u.department_id == complaint.department_id]
 
-    def _resolve(self, kind, complaint):
+    def _resolve(self, kind, complaint, clock_kind=None):
+        if kind == "handler" and clock_kind in OWNED_BY:
+            return OWNED_BY[clock_kind](self, complaint)
+        if kind == "department_manager" and clock_kind in OWNED_BY:
+            return []  # the clock is not the department's to keep
         if kind == "handler":
             handler = self.users.get(complaint.handler_id)
             # Nobody assigned yet: the department's manager, else the care manager triaging it.
@@ -183,3 +198,12 @@ class Directory:
         if kind == "department_manager":
             return self._department_managers(complaint)
         return self.by_role.get(kind, [])
+
+
+# Clocks that are not the handler's: who "handler" means for their reminders.
+OWNED_BY = {
+    # The department manager signs for a dispatched complaint (policy §4.1.2).
+    "acknowledgement": lambda d, c: d._department_managers(c) or d.by_role.get("care_manager", []),
+    # The closing callback is the care manager's (policy §4.2.1.5), or the clerk's where the showroom says so.
+    "callback": lambda d, c: d.by_role.get(d.callback_owner) or d.by_role.get("care_manager", []),
+}

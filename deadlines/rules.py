@@ -2,9 +2,9 @@
 severity, in the administrator's table; their defaults; what a complaint can wait for."""
 from datetime import timedelta
 
-from models import ClockRule, WaitReason
+from models import ClockRule, Setting, WaitReason
 
-KINDS = ("first_contact", "solution", "completion", "callback", "manufacturer_feedback")
+KINDS = ("first_contact", "acknowledgement", "solution", "completion", "callback", "manufacturer_feedback")
 
 # (kind, category, severity, amount, unit); "*" matches any. DOMAIN.md §5 defaults.
 DEFAULT_RULES = [
@@ -19,16 +19,23 @@ DEFAULT_RULES = [
     # "The day the handling is finished" (policy §4.2.1.5, §4.2.2.5).
     ("callback", "*", "*", 1, "same_working_day"),
     ("manufacturer_feedback", "*", "*", 24, "hours"),
+    # The department manager signs for a dispatched complaint (policy §4.1.2) promptly.
+    ("acknowledgement", "*", "*", 2, "working_hours"),
 ]
 # What a complaint can wait for; the administrator decides which of them pause the completion clock.
 DEFAULT_WAIT_REASONS = [("parts_centre", "parts centre"), ("customer", "customer"), ("manufacturer", "manufacturer")]
 
 
 def ensure_defaults():
-    """Seed the rules and wait reasons of DOMAIN.md once; the administrator edits them after."""
-    if not ClockRule.select().exists():
-        ClockRule.insert_many([dict(kind=k, category=c, severity=s, amount=a, unit=u)
-                               for k, c, s, a, u in DEFAULT_RULES]).execute()
+    """Seed the default rules of each kind of clock once (a kind a release adds is seeded
+    when it arrives); the administrator edits them after. The same for wait reasons."""
+    seeded = set(Setting.read("rules_seeded") or ([] if not ClockRule.select().exists() else
+                                                  [k for k in KINDS if k != "acknowledgement"]))
+    new = [dict(kind=k, category=c, severity=s, amount=a, unit=u)
+           for k, c, s, a, u in DEFAULT_RULES if k not in seeded]
+    if new:
+        ClockRule.insert_many(new).on_conflict_ignore().execute()
+    Setting.write("rules_seeded", sorted(seeded | {rule["kind"] for rule in new}))
     for code, name in DEFAULT_WAIT_REASONS:
         WaitReason.get_or_create(code=code, defaults={"name": name})
 

@@ -58,6 +58,9 @@ def complaint_fields(**overrides):
         "person_involved": None,
     }
     fields.update(overrides)
+    if "business_line" not in overrides:  # the line the category belongs to, as the form requires
+        import catalog
+        fields["business_line"] = catalog.line_of_category(fields["category"]) or fields["business_line"]
     return fields
 
 

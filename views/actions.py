@@ -9,8 +9,8 @@ import forms
 import workflow
 from deadlines import clocks
 from models import Attachment, Complaint, Department, Event, PartsLine, User, utcnow
-from permissions import can
-from views import abort_unless, get_complaint_or_404, is_fragment, render, to_utc
+from permissions import can, can_view
+from views import abort_unless, get_complaint_or_404, is_fragment, render, to_local, to_utc
 
 bp = Blueprint("actions", __name__, url_prefix="/complaints")
 
@@ -32,6 +32,8 @@ ACTION_FORMS = {
     "parts_received": forms.PartsReceivedForm,
     "remedial": forms.RemedialForm,
     "region_report": forms.RegionReportForm,
+    "dispatch": forms.DispatchForm,
+    "acknowledge": forms.AcknowledgeForm,
 }
 # Forms that show what the complaint already records, so the handler amends it.
 PREFILLED = ("findings", "solution")
@@ -62,12 +64,12 @@ def action_data(action, form):
     """The form's fields as the workflow expects them."""
     data = {name: field.data for name, field in form._fields.items()
             if name not in ("version", "csrf_token")}
-    if action == "assign":
+    if action in ("assign", "dispatch"):
         data["department"] = Department.get_or_none(Department.id == (data["department"] or None))
         data["handler"] = User.get_or_none(User.id == (data["handler"] or None))
     if action in ("findings", "solution"):
         data = {"fields": data}
-    if action == "set_deadline":
+    if action in ("set_deadline", "dispatch"):
         data["due_at"] = to_utc(data["due_at"])
     if action == "parts":
         data["lines"] = [{"part_name": line["part_name"], "part_number": line["part_number"],
@@ -124,6 +126,8 @@ def action_forms(complaint, failed=None):
             if action == "solution":
                 form.recourse_told.data = complaint.recourse_list
                 form.acceptance.data = complaint.acceptance or "pending"
+        elif action == "dispatch":
+            form = _form(action, complaint, formdata=None, data=_dispatch_defaults(complaint))
         elif action == "wait":
             form = _form(action, complaint, formdata=None, data={"reason": complaint.waiting_reason})
         elif action == "parts":
@@ -135,9 +139,26 @@ def action_forms(complaint, failed=None):
     return result
 
 
+def _dispatch_defaults(complaint):
+    """The department the category goes to, and the completion deadline the rule gives."""
+    routed = workflow.route(complaint.category)
+    completion = clocks.open_clock(complaint, "completion")
+    return {"department": str(routed.id) if routed else "",
+            "due_at": to_local(completion.due_at) if completion else None}
+
+
 def detail_context(complaint, failed=None):
     """What the complaint page shows; `failed` is (action, form) that came back with errors."""
     return {"complaint": complaint, "forms": action_forms(complaint, failed),
             "timeline": list(Event.timeline(complaint)), "clocks": clocks.clocks_of(complaint),
             "parts": list(PartsLine.select().where(PartsLine.complaint == complaint).order_by(PartsLine.id)),
-            "attachments": Attachment.on(complaint)}
+            "attachments": Attachment.on(complaint), "repeats": _repeats(complaint)}
+
+
+def _repeats(complaint):
+    """(earlier, [later…]): the complaint it repeats and those repeating it, each with whether the user may open it."""
+    earlier = complaint.repeat_of if complaint.repeat_of_id else None
+    later = list(Complaint.select().where(Complaint.repeat_of == complaint).order_by(Complaint.received_at))
+    for c in ([earlier] if earlier else []) + later:
+        c.visible = can_view(current_user, c)
+    return earlier, later

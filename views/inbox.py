@@ -20,7 +20,15 @@ def index():
     page = form.page.data if not form.page.errors and form.page.data else 1
     rows = list(inbox_query(current_user, form).limit(size + 1).offset((page - 1) * size))
     return render("inbox/index.html", "inbox/_rows.html", form=form, rows=rows[:size],
-                  page=page, has_next=len(rows) > size, page_url=_page_url, ignored=ignored_filters(form))
+                  page=page, has_next=len(rows) > size, page_url=_page_url, ignored=ignored_filters(form),
+                  triage=triage_count(current_user))
+
+
+def triage_count(user):
+    """How many complaints wait for the care manager's verification and dispatch (for whoever dispatches)."""
+    if not user.has_role("care_manager", "general_manager"):
+        return 0
+    return Complaint.select().where(Complaint.awaiting_dispatch & Complaint.status.in_(OPEN_STATUSES)).count()
 
 
 def ignored_filters(form):
@@ -51,6 +59,11 @@ def inbox_query(user, form):
     status = _valid(form.status) or "open"
     if status == "open":
         query = query.where(Complaint.status.in_(OPEN_STATUSES))
+    elif status == "to_dispatch":  # the care manager's triage list
+        query = query.where(Complaint.awaiting_dispatch & Complaint.status.in_(OPEN_STATUSES))
+    elif status == "to_acknowledge":
+        query = query.where(Complaint.dispatched_at.is_null(False) & Complaint.acknowledged_at.is_null()
+                            & Complaint.status.in_(OPEN_STATUSES))
     elif status != "all":
         query = query.where(Complaint.status == status)
     for name in ("category", "severity", "channel"):
@@ -66,7 +79,7 @@ def inbox_query(user, form):
         query = query.where(Complaint.matching(form.q.data))
     if _valid(form.due):
         query = query.where(_due_filter(form.due.data))
-    if status == "open":
+    if status in ("open", "to_dispatch", "to_acknowledge"):
         # Open work by the deadline that falls first, then the longest waiting.
         return query.order_by(Complaint.next_due_at, Complaint.id)
     return query.order_by(Complaint.received_at.desc(), Complaint.id)

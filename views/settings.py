@@ -5,7 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 import audit
-from admin_forms import DepartmentWebhookForm, LadderForm, RuleForm, RuleLengthForm
+import process
+from admin_forms import DepartmentWebhookForm, LadderForm, ProcessForm, RuleForm, RuleLengthForm
 from deadlines import ladder
 from models import ClockRule, Department, Setting, WaitReason
 from views import render
@@ -104,3 +105,19 @@ def department(department_id):
 def _robot(dept):
     return {"webhook_url": dept.webhook_url, "webhook_format": dept.webhook_format,
             "webhook_allow_lan": dept.webhook_allow_lan}
+
+
+@bp.route("/process", methods=["GET", "POST"])
+@admin_only
+def process_settings():
+    """Triage, the closing callback's owner, the repeat window."""
+    current = process.settings()
+    form = ProcessForm(data=current)
+    if form.validate_on_submit():
+        after = {"triage": form.triage.data, "callback_owner": form.callback_owner.data,
+                 "repeat_days": form.repeat_days.data}
+        process.save(after)
+        audit.record("escalation_changed", actor=current_user, target="process", detail=audit.changes(current, after))
+        flash(_("Process settings saved."))
+        return redirect(url_for("settings.process_settings"), code=303)
+    return render("settings/process.html", form=form, status=422 if form.errors else 200)
