@@ -106,10 +106,16 @@ def _one_complaint(rng, staff, received, now, tz):
 def _advance(rng, staff, complaint, at, now):
     """Walk the complaint some way along its life, never past `now`."""
     manager = {"sales": "chen.sales", "after_sales": "liu.service", "value_added": "zhou.va"}
-    dept = complaint.department.code if complaint.department else None
-    boss = staff[manager.get(dept, "li.care")]
-    steps = [
-        ("assign", boss, {"department": complaint.department, "handler": boss}),
+    routed = workflow.route(complaint.category)
+    boss = staff[manager.get(routed.code if routed else None, "li.care")]
+    if complaint.awaiting_dispatch:  # the care manager verifies and dispatches; the manager signs for it
+        first = [("dispatch", staff["li.care"], {
+            "verified_facts": "已电话核实，情况属实。", "handler": boss,
+            "department": routed or Department.get(Department.code == complaint.business_line),
+            "due_at": complaint.received_at + timedelta(hours=72)}), ("acknowledge", boss, {})]
+    else:
+        first = [("assign", boss, {"department": complaint.department, "handler": boss})]
+    steps = first + [
         ("contact", boss, {"method": "phone", "summary": "已致电客户，了解详细情况并致歉，约定明天给出方案。"}),
         ("findings", boss, {"fields": {"verified_facts": "情况属实。",
                                        "cause_class": rng.choice(catalog.codes("cause_class")),

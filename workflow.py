@@ -195,9 +195,9 @@ def perform(action, complaint_id, version, by, now, **data):
         complaint = lock_for_update(Complaint.select().where(Complaint.id == complaint_id)).get()
         if version is None or int(version) != complaint.version:
             raise StaleComplaint(last_changed_by(complaint.id))
-        if complaint.status not in TRANSITIONS[action]:
+        if complaint.status not in TRANSITIONS[action] or not _applies(action, complaint):
             raise WorkflowError(_l(
-                "A complaint that is “%(status)s” cannot take “%(action)s”.",
+                "A complaint that is “%(status)s” cannot take “%(action)s” now.",
                 status=catalog.label("status", complaint.status),
                 action=ACTION_LABELS[action]))
         before = _snapshot(complaint)
@@ -366,6 +366,8 @@ def _dispatch(complaint, data, now, calendar):
     """The care manager has verified the complaint: it goes to the department with its
     completion deadline, and the department manager is to acknowledge it."""
     department, handler = data["department"], data.get("handler")
+    if department is None:
+        raise WorkflowError(_l("Choose the department that handles it."))
     if handler is not None and handler.id == complaint.person_involved_id:
         raise WorkflowError(_l("The person involved cannot handle the complaint about them."))
     check_line(complaint.business_line, department)
