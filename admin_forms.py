@@ -76,7 +76,7 @@ class CalendarImportForm(BaseForm):
 
 class WeekdayForm(PlainForm):
     """One weekday of the showroom's week; the lunch break may be left empty."""
-    open = BooleanField(_l("Open"))
+    open = BooleanField(_l("Open that day"))
     start = TimeField(_l("Opens"), validators=[Optional()])
     lunch_start = TimeField(_l("Lunch from"), validators=[Optional()])
     lunch_end = TimeField(_l("Lunch until"), validators=[Optional()])

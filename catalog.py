@@ -182,7 +182,7 @@ _LABELS = {kind: dict(pairs) for kind, pairs in ALL.items()}
 
 def label(kind, code):
     """The translated label of a code, or the code itself when unknown."""
-    if not code:
+    if code is None or code == "":
         return ""
     return _LABELS[kind].get(code, code)
 

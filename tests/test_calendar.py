@@ -64,7 +64,19 @@ def test_the_calendar_page_and_the_overdue_wall_warn_of_a_missing_year(as_user, 
     assert "2027 年的法定节假日还没有载入" in wall
 
 
-def test_the_page_shows_where_each_day_came_from(as_user):
+def test_the_page_shows_the_days_ahead_as_runs_and_where_they_came_from(as_user, monkeypatch):
+    import views.calendar
+    monkeypatch.setattr(views.calendar, "local_today", lambda: date(2026, 9, 1))
     calendar_days.load_official(2026)
     page = as_user("admin").get("/admin/calendar").get_data(as_text=True)
-    assert "国庆节" in page and "国家法定" in page
+    assert "国庆节" in page and "国家法定" in page and "春节" not in page  # February is past
+    assert "2026-10-01" in page and "– 2026-10-07" in page and "共 7 天" in page
+
+
+def test_a_whole_holiday_week_is_staffed_in_one_go(as_user):
+    calendar_days.load_official(2026)
+    post(as_user("admin"), "/admin/calendar/day/2026-10-01", {"kind": "open_holiday", "through": "2026-10-07"})
+    kinds = {d.kind for d in CalendarDay.select().where(
+        (CalendarDay.day >= date(2026, 10, 1)) & (CalendarDay.day <= date(2026, 10, 7)))}
+    assert kinds == {"open_holiday"}
+    assert CalendarDay.get_by_id(date(2026, 10, 10)).kind == "workday"  # outside the run: untouched

@@ -62,18 +62,47 @@ def week():
 @bp.post("/day/<day>")
 @admin_only
 def change_day(day):
-    """Open or close a holiday, or remove a day the administrator set (an official one comes back)."""
-    row = CalendarDay.get_or_none(CalendarDay.day == day) or abort(404)
-    before = {"kind": row.kind, "name": row.name, "source": row.source}
+    """Open or close a holiday (or a run of them, up to `through`), or remove days the
+    administrator set (an official day comes back in its place)."""
+    first = _date(day)
+    last = _date(request.form.get("through") or day)
+    rows = list(CalendarDay.select().where((CalendarDay.day >= first) & (CalendarDay.day <= last)))
+    if not rows or (last - first).days > 366:
+        abort(404)
+    before = {str(r.day): [r.kind, r.source] for r in rows}
+    days = [r.day for r in rows]
     if request.form.get("kind") in KINDS:
-        CalendarDay.update(kind=request.form["kind"], source="admin").where(CalendarDay.day == row.day).execute()
-    elif request.form.get("remove") and row.source == "admin":
-        row.delete_instance()
-        calendar_days.restore_official(row.day)
-    after = CalendarDay.get_or_none(CalendarDay.day == row.day)
-    audit.record("calendar_changed", actor=current_user, target=str(row.day), detail={
-        "before": before, "after": after and {"kind": after.kind, "name": after.name, "source": after.source}})
-    return redirect(url_for("calendar.index") + f"#day-{row.day}", code=303)
+        CalendarDay.update(kind=request.form["kind"], source="admin").where(CalendarDay.day.in_(days)).execute()
+    elif request.form.get("remove"):
+        for row in rows:
+            if row.source == "admin":
+                row.delete_instance()
+                calendar_days.restore_official(row.day)
+    after = {str(r.day): [r.kind, r.source] for r in CalendarDay.select().where(CalendarDay.day.in_(days))}
+    audit.record("calendar_changed", actor=current_user, target=f"{first}..{last}",
+                 detail=audit.changes(before, after))
+    return redirect(url_for("calendar.index") + f"#day-{first}", code=303)
+
+
+def _date(text):
+    from datetime import date
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        abort(404)
+
+
+def runs(days):
+    """Consecutive days of the same kind, name and source as one run: [(first, last, day)]."""
+    result = []
+    for day in days:
+        if result:
+            first, last, like = result[-1]
+            if (day.day - last).days == 1 and (day.kind, day.name, day.source) == (like.kind, like.name, like.source):
+                result[-1] = (first, day.day, like)
+                continue
+        result.append((day.day, day.day, day))
+    return result
 
 
 def _save_days(field, text):
@@ -111,10 +140,13 @@ def _time(value):
     return time.fromisoformat(value) if value else None
 
 
+def local_today():
+    return to_local(utcnow()).date()
+
+
 def _page(form=None, upload=None, week_form=None):
-    today = to_local(utcnow()).date()
-    days = list(CalendarDay.select().where(CalendarDay.day >= today.replace(month=1, day=1))
-                .order_by(CalendarDay.day))
+    today = local_today()
+    days = runs(CalendarDay.select().where(CalendarDay.day >= today).order_by(CalendarDay.day))
     form = form or CalendarForm(prefix="days", formdata=None)
     upload = upload or CalendarImportForm(prefix="csv", formdata=None)
     week_form = week_form or _week_form()
