@@ -105,6 +105,7 @@ def test_a_new_dealership_handles_its_first_complaint(live_server, page, log_in,
     page.goto(f"{live_server}/account")
     page.select_option("#language", "en")
     page.click("button.primary")
+    expect(page.locator(".flash")).to_contain_text("Your settings are saved.")  # saved before we move on
     page.goto(f"{live_server}/complaints/{number}")
     expect(page.locator(".badges")).to_contain_text("Awaiting callback")
     expect(page.locator(".events")).to_contain_text("Contact with the customer")
