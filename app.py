@@ -72,6 +72,9 @@ def _upload_size_limit():
     if request.endpoint == "attachments.upload":
         from views.attachments import upload_limit
         request.max_content_length = upload_limit(current_app.config)
+    elif request.endpoint == "call_imports.upload":
+        from views.call_imports import upload_limit
+        request.max_content_length = upload_limit(current_app.config)
 
 
 class DatabaseId(IntegerConverter):
@@ -138,6 +141,9 @@ def _register_views(app):
         audit_log,
         auth,
         calendar,
+        call_imports,
+        call_settings,
+        callbacks,
         complaints,
         errors,
         inbox,
@@ -147,7 +153,7 @@ def _register_views(app):
         settings,
     )
     for module in (auth, inbox, complaints, actions, attachments, admin, overdue, notifications, parts, settings,
-                   calendar, audit_log):
+                   calendar, audit_log, callbacks, call_imports, call_settings):
         app.register_blueprint(module.bp)
 
     @app.get("/")

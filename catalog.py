@@ -360,3 +360,33 @@ CALENDAR_KINDS = [("holiday", _l("Holiday: closed")), ("open_holiday", _l("Holid
                   ("workday", _l("Make-up working day"))]
 ALL.update({"weekday": WEEKDAYS, "holiday": HOLIDAYS, "calendar_kind": CALENDAR_KINDS})
 _LABELS.update({kind: dict(ALL[kind]) for kind in ("weekday", "holiday", "calendar_kind")})
+
+# Proactive callbacks (callbacks/).
+CALL_KINDS = [
+    ("sales_3d", _l("Consultant's call, 3 days after delivery")),
+    ("delivery_7d", _l("Delivery callback, 7 days")),
+    ("delivery_25d", _l("Delivery callback, 25 days")),
+    ("service_3d", _l("Service callback, 3 days after hand-back")),
+    ("closing", _l("Closing callback of a complaint")),
+]
+CALL_STATUSES = [
+    ("open", _l("To call")), ("satisfied", _l("Satisfied")), ("unhappy", _l("Still unhappy")),
+    ("complaint", _l("Complaint found")), ("unreachable", _l("Unreachable")), ("wrong_number", _l("Wrong number")),
+    ("do_not_call", _l("Asked not to be called")), ("cancelled", _l("Cancelled")),
+]
+CALL_OUTCOMES = [
+    ("satisfied", _l("Satisfied")), ("unhappy", _l("Still unhappy")), ("complaint", _l("Complaint found")),
+    ("no_answer", _l("No answer")), ("wrong_number", _l("Wrong number")),
+    ("do_not_call", _l("Asks not to be called again")),
+]
+CALL_OWNERS = [("consultant", _l("The sales consultant or service advisor")), ("callback_clerk", _l("Callback clerk")),
+               ("care_manager", _l("Customer-care manager"))]
+ALL.update({"call_kind": CALL_KINDS, "call_status": CALL_STATUSES, "call_outcome": CALL_OUTCOMES,
+            "call_owner": CALL_OWNERS})
+_LABELS.update({kind: dict(ALL[kind]) for kind in ("call_kind", "call_status", "call_outcome", "call_owner")})
+IMPORT_KINDS = [("deliveries", _l("Deliveries of new cars")), ("service_visits", _l("Service visits"))]
+IMPORT_STATUSES = [("uploaded", _l("Uploaded")), ("mapping", _l("Columns to choose")), ("checking", _l("Checking")),
+                   ("checked", _l("Checked, not saved")), ("saving", _l("Saving")), ("done", _l("Saved")),
+                   ("failed", _l("Failed"))]
+ALL.update({"import_kind": IMPORT_KINDS, "import_status": IMPORT_STATUSES})
+_LABELS.update({kind: dict(ALL[kind]) for kind in ("import_kind", "import_status")})

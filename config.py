@@ -23,6 +23,7 @@ def default_config(instance_path):
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "UPLOAD_MAX_MB": int(env("UPLOAD_MAX_MB", "20")),  # each photo or document
         "UPLOAD_MAX_FILES": int(env("UPLOAD_MAX_FILES", "10")),  # at once
+        "IMPORT_MAX_MB": int(env("IMPORT_MAX_MB", "20")),  # a file from the dealer management system
         "OVERDUE_REFRESH_SECONDS": 60,  # the overdue board on a wall screen polls this often
         "TASKS_STALLED_MINUTES": int(env("TASKS_STALLED_MINUTES", "5")),  # then the screens say reminders stopped
         # Outgoing mail; without SMTP_HOST no e-mail is queued.

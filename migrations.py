@@ -102,6 +102,14 @@ def _escalations_per_deadline(database, migrator):
         migrate(migrator.drop_index("escalation", "escalation_clock_id_level"))
 
 
+def _notifications_about_calls(database, migrator):
+    """A notification may be about a call rather than a complaint: its complaint may be empty."""
+    column = next((c for c in database.get_columns("notification") if c.name == "complaint_id"), None)
+    if column is not None and not column.null:
+        with database.atomic():
+            migrate(migrator.drop_not_null("notification", "complaint_id"))
+
+
 # Steps for changes the generic one cannot make, in order; each does nothing when done already.
 STEPS = [
     _rebuild_indexes_once,
@@ -112,6 +120,7 @@ STEPS = [
     _audit_is_append_only,
     _policy_units,
     _escalations_per_deadline,
+    _notifications_about_calls,
 ]
 
 

@@ -17,6 +17,7 @@ from peewee import (
     DateField,
     DateTimeField,
     DecimalField,
+    DeferredForeignKey,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -506,9 +507,11 @@ class Escalation(BaseModel):
 
 
 class Notification(BaseModel):
+    """Under the bell: about a complaint, or about a call to make (then `call`, no complaint)."""
     user = ForeignKeyField(User, backref="notifications", on_delete="CASCADE")
-    complaint = ForeignKeyField(Complaint, on_delete="CASCADE")
+    complaint = ForeignKeyField(Complaint, null=True, on_delete="CASCADE")
     clock = ForeignKeyField(Clock, null=True, on_delete="SET NULL")
+    call = DeferredForeignKey("Call", null=True, on_delete="CASCADE")
     kind = CharField(max_length=20)  # reminder, due_today, overdue, unhappy
     created_at = DateTimeField()
     read_at = DateTimeField(null=True)
@@ -594,6 +597,124 @@ class AuditEntry(BaseModel):
         )
 
 
+# -- proactive callbacks (主动回访, policy §4.1.1): deliveries and service visits in, calls out.
+
+class ImportJob(BaseModel):
+    """One file from the dealer management system, from upload through preview to saving."""
+    kind = CharField(max_length=20)  # deliveries or service_visits
+    file_path = CharField(max_length=300)
+    original_name = CharField(max_length=200)
+    status = CharField(max_length=20, default="uploaded")  # uploaded, mapping, checking, checked, saving, done, failed
+    mapping = TextField(default="")  # JSON: field -> column header
+    total = IntegerField(default=0)
+    done = IntegerField(default=0)  # rows read or saved so far: the progress bar
+    summary = TextField(default="")  # JSON: the preview's counts and row errors; then what was saved
+    error = TextField(default="")
+    created_at = DateTimeField()
+    created_by = ForeignKeyField(User, backref="imports")
+
+
+class Delivery(BaseModel):
+    """A new car handed over, typed in or imported from the dealer management system."""
+    customer_name = CharField(max_length=60)
+    customer_phone = CharField(max_length=20, index=True)
+    vehicle_model = CharField(max_length=60, default="")
+    vin = CharField(max_length=17)
+    plate = CharField(max_length=12, default="")
+    delivered_on = DateField()
+    consultant = ForeignKeyField(User, null=True, backref="deliveries")  # when the DMS name matches a user
+    consultant_name = CharField(max_length=60, default="")  # as the DMS gives it
+    created_at = DateTimeField()
+    created_by = ForeignKeyField(User, null=True, backref="deliveries_entered")
+    import_job = ForeignKeyField(ImportJob, null=True, backref="deliveries")
+
+    class Meta:
+        indexes = ((("vin", "delivered_on"), True),)  # importing the same file twice creates nothing
+
+
+class ServiceVisit(BaseModel):
+    """A car handed back after service or repair, typed in or imported."""
+    repair_order = CharField(max_length=40, unique=True)
+    customer_name = CharField(max_length=60)
+    customer_phone = CharField(max_length=20, index=True)
+    vehicle_model = CharField(max_length=60, default="")
+    vin = CharField(max_length=17, default="")
+    plate = CharField(max_length=12, default="")
+    handed_back_on = DateField()
+    advisor = ForeignKeyField(User, null=True, backref="service_visits")
+    advisor_name = CharField(max_length=60, default="")
+    work_done = TextField(default="")
+    created_at = DateTimeField()
+    created_by = ForeignKeyField(User, null=True, backref="visits_entered")
+    import_job = ForeignKeyField(ImportJob, null=True, backref="service_visits")
+
+
+class DoNotCall(BaseModel):
+    """A customer who asked not to be called again."""
+    phone = CharField(max_length=20, primary_key=True)
+    since = DateTimeField()
+    noted_by = ForeignKeyField(User, null=True)
+
+
+class Call(BaseModel):
+    """One satisfaction call to make (callbacks/): after a delivery, a service visit, or a
+    resolved complaint (the closing callback). Its outcome is kept in columns, for the figures."""
+    kind = CharField(max_length=20)  # sales_3d, delivery_7d, delivery_25d, service_3d, closing
+    delivery = ForeignKeyField(Delivery, null=True, backref="calls", on_delete="CASCADE")
+    service_visit = ForeignKeyField(ServiceVisit, null=True, backref="calls", on_delete="CASCADE")
+    complaint = ForeignKeyField(Complaint, null=True, backref="closing_calls", on_delete="CASCADE")
+    # Who calls: one person (a consultant's or advisor's own call), or whoever holds the role.
+    owner_role = CharField(max_length=20)  # callback_clerk, care_manager, front_line
+    owner = ForeignKeyField(User, null=True, backref="calls")
+    # What the queue shows without a join, for a million rows.
+    customer_name = CharField(max_length=60)
+    customer_phone = CharField(max_length=20, index=True)
+    vehicle = CharField(max_length=80, default="")
+    opens_at = DateTimeField()  # from when it may be made
+    due_at = DateTimeField()
+    status = CharField(max_length=20, default="open")  # open, satisfied, unhappy, complaint, unreachable,
+    #                                                    wrong_number, do_not_call, cancelled
+    attempts = IntegerField(default=0)
+    next_try_at = DateTimeField(null=True)  # after no answer
+    score = IntegerField(null=True)  # 1-5 when satisfied
+    comment = TextField(default="")
+    called_at = DateTimeField(null=True, index=True)  # when the outcome was recorded
+    called_by = ForeignKeyField(User, null=True, backref="calls_made")
+    complaint_found = ForeignKeyField(Complaint, null=True, backref="found_by_calls")
+    next_step_at = DateTimeField(null=True)  # the ladder, as for clocks
+    next_level = CharField(max_length=20, default="")
+
+    class Meta:
+        indexes = ((("owner", "status", "due_at"), False), (("kind", "called_at"), False))
+
+    @property
+    def is_open(self):
+        return self.status == "open"
+
+    @property
+    def started_at(self):  # for the ladder's step times
+        return self.opens_at
+
+
+# The open queue, most urgent first, read straight off an index however many calls are done;
+# and the sweep's work list of calls.
+Call.add_index(Call.index(Call.due_at, Call.id, name="call_open_queue").where(Call.status == "open"))
+Call.add_index(Call.index(Call.next_step_at, name="call_sweep_queue")
+               .where((Call.status == "open") & Call.next_step_at.is_null(False)))
+
+
+class CallStep(BaseModel):
+    """One ladder step taken for a call, once per call, level and deadline day."""
+    call = ForeignKeyField(Call, backref="steps", on_delete="CASCADE")
+    level = CharField(max_length=20)
+    at = DateTimeField()
+    skipped = BooleanField(default=False)
+    due_day = DateField()
+
+    class Meta:
+        indexes = ((("call", "level", "due_day"), True),)
+
+
 class TaskRun(BaseModel):
     """A periodic task's lease and heartbeat (background.py): who runs it now and
     until when, and when it last finished. Screens read it to say when reminders stopped."""
@@ -609,4 +730,4 @@ class TaskRun(BaseModel):
 
 MODELS = [Department, User, UserRole, NumberCounter, Complaint, Event, ClockRule, Clock, ClockPause,
           WaitReason, CalendarDay, Setting, Escalation, Notification, Outbox, PartsLine, TaskRun,
-          LoginSession, AuditEntry, Attachment]
+          LoginSession, AuditEntry, Attachment, ImportJob, Delivery, ServiceVisit, DoNotCall, Call, CallStep]

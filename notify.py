@@ -57,6 +57,17 @@ class Batch:
             self._queue("webhook", department.webhook_url, complaint, clock, kind, urgent, "zh_CN",
                         department.webhook_format or "json", department.webhook_allow_lan)
 
+    def add_call(self, users, call, level, urgent=False):
+        """A call's reminder or escalation: under the bell, and by e-mail for whoever chose it."""
+        for user in users:
+            self.notifications.append({"user": user.id, "complaint": None, "clock": None, "call": call.id,
+                                       "kind": level, "created_at": self.now, "urgent": urgent})
+            if not user.digest and user.email and level in user.email_kinds.split(",") and smtp_configured():
+                subject, body = call_message(level, call, user.language, self.calendar)
+                self.outbox.append({"channel": "email", "target": user.email, "subject": subject, "body": body,
+                                    "webhook_format": "", "allow_lan": False, "created_at": self.now,
+                                    "send_after": self.now if urgent else self.calendar.next_working_moment(self.now)})
+
     def _personal(self, user, complaint, clock, kind, urgent):
         if user.email and kind in user.email_kinds.split(",") and smtp_configured():
             self._queue("email", user.email, complaint, clock, kind, urgent, user.language)
@@ -93,6 +104,26 @@ def message(kind, complaint, clock, language, calendar):
         subject = str(subjects[kind])
         body = "\n".join([subject, _("Customer: %(customer)s", **values), _link(complaint)])
     return subject, body
+
+
+def call_message(level, call, language, calendar):
+    """Subject and body of a call's reminder, in the recipient's language."""
+    with _locale(language):
+        values = {"call": catalog.label("call_kind", call.kind), "customer": call.customer_name,
+                  "phone": call.customer_phone, "due": calendar.local(call.due_at).strftime("%Y-%m-%d %H:%M")}
+        subjects = {
+            "before": _("Call due tomorrow: %(call)s, %(customer)s", **values),
+            "due_day": _("Call due today: %(call)s, %(customer)s (by %(due)s)", **values),
+            "overdue": _("Call overdue: %(call)s, %(customer)s (was due %(due)s)", **values),
+        }
+        subject = str(subjects[level])
+        body = "\n".join([subject, _("Phone: %(phone)s", **values), _call_link(call)])
+    return subject, body
+
+
+def _call_link(call):
+    base = (config("PUBLIC_URL") or "").rstrip("/")
+    return f"{base}/callbacks?call={call.id}"
 
 
 class _locale:
@@ -237,7 +268,8 @@ def send_digests(now, calendar):
 def _queue_digest(user, items, now, calendar):
     lines = []
     for n in items:
-        lines.append(message(n.kind, n.complaint, n.clock, user.language, calendar)[0])
+        lines.append(message(n.kind, n.complaint, n.clock, user.language, calendar)[0] if n.complaint_id
+                     else call_message(n.kind, n.call, user.language, calendar)[0])
     with _locale(user.language):
         subject = str(_("Daily summary: %(count)s complaint notifications", count=len(items)))
     body = "\n".join([subject, ""] + lines)

@@ -5,7 +5,8 @@ manager; some showrooms give it to the callback clerk), and how far back an
 earlier complaint of the same customer or vehicle makes a new one a repeat."""
 from models import Setting
 
-DEFAULTS = {"triage": True, "callback_owner": "care_manager", "repeat_days": 90}
+DEFAULTS = {"triage": True, "callback_owner": "care_manager", "repeat_days": 90,
+            "call_attempts": 3}  # a call not answered this often is closed as unreachable
 CALLBACK_OWNERS = ("care_manager", "callback_clerk")
 
 

@@ -101,3 +101,31 @@ def prune_audit_log():
     import audit
     import background
     return _in_app(background.PRUNE, lambda now: audit.prune(now, flask_app().config["AUDIT_KEEP_DAYS"]))
+
+
+@huey.task()
+def check_import(job_id):
+    """Check every row of an imported file (nothing saved); the page shows the progress."""
+    from callbacks import imports
+    return _import_step(job_id, lambda now, calendar: imports.check(job_id, calendar.local_day(now)))
+
+
+@huey.task()
+def save_import(job_id, user_id):
+    """Save an import's valid rows and their calls, in one transaction."""
+    from callbacks import imports
+    return _import_step(job_id, lambda now, calendar: imports.save(job_id, user_id, now, calendar.local_day(now),
+                                                                   calendar))
+
+
+def _import_step(job_id, work):
+    from callbacks import imports
+    from deadlines import calendar_days
+    from models import db, utcnow
+    app = flask_app()
+    with app.app_context(), db.connection_context():
+        try:
+            return work(utcnow(), calendar_days.load_calendar())
+        except Exception as error:
+            imports.fail(job_id, f"{type(error).__name__}: {error}")
+            raise

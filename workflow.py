@@ -13,9 +13,11 @@ from flask_babel import lazy_gettext as _l
 
 import catalog
 import process
+from callbacks import closing
 from deadlines import calendar_days, clocks, ladder
 from models import (
     Attachment,
+    Call,
     Complaint,
     Department,
     Event,
@@ -146,8 +148,9 @@ def next_number(received_local_year):
     return f"TS-{received_local_year}-{last:04d}"
 
 
-def register(fields, by, now, tz="Asia/Shanghai"):
-    """Register a complaint from the intake form's cleaned fields."""
+def register(fields, by, now, tz="Asia/Shanghai", found_by_call=None):
+    """Register a complaint from the intake form's cleaned fields (`found_by_call`: the
+    satisfaction call that found it, which is then done and linked to it)."""
     fields = classify(dict(fields))
     fields["received_at"] = fields.get("received_at") or now
     local_year = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz)).year
@@ -164,6 +167,10 @@ def register(fields, by, now, tz="Asia/Shanghai"):
         clocks.after_registration(complaint, calendar)
         complaint.save(only=[Complaint.next_due_at])
         _mark_repeat(complaint)
+        if found_by_call:
+            (Call.update(status="complaint", complaint_found=complaint, called_at=now, called_by=by,
+                         next_step_at=None, next_try_at=None)
+             .where((Call.id == found_by_call) & (Call.status == "open")).execute())
         _write_event(complaint, by, now, "registered", {}, fields.get("description", ""))
         _tell_at_once(complaint, now, calendar)
     return complaint
@@ -214,6 +221,7 @@ def perform(action, complaint_id, version, by, now, **data):
             ladder.notify_unhappy(complaint, now, calendar)
         if action == "dispatch":
             ladder.notify_dispatched(complaint, now, calendar)
+        _closing_call(action, complaint, data, by, now, calendar)
         changes = _diff(before, _snapshot(complaint))
         complaint.version += 1
         complaint.updated_at = now
@@ -222,6 +230,16 @@ def perform(action, complaint_id, version, by, now, **data):
         if action == "edit":
             _tell_at_once(complaint, now, calendar)
     return complaint
+
+
+def _closing_call(action, complaint, data, by, now, calendar):
+    """The closing callback as a call in the queue: opened on resolving, settled by the callback."""
+    if action in ("resolve", "unfounded"):
+        closing.open_for(complaint, calendar)
+    elif action == "callback":
+        closing.settle(complaint, data["outcome"], by, now, data.get("notes", ""))
+    elif action in ("close", "reopen"):
+        closing.cancel(complaint)
 
 
 def _contact(complaint, data, now, calendar):
@@ -491,5 +509,10 @@ def remove_attachment(attachment_id, by, now, reason):
 
 
 def sweep(now, calendar=None):
-    """The periodic deadline check: reminders and escalations that have come due."""
-    return ladder.sweep(now, calendar or calendar_days.load_calendar())
+    """The periodic deadline check: reminders and escalations that have come due, for the
+    complaints' deadlines and for the calls to make."""
+    from callbacks import reminders
+    calendar = calendar or calendar_days.load_calendar()
+    report = ladder.sweep(now, calendar)
+    report["calls"] = reminders.sweep(now, calendar)
+    return report

@@ -23,6 +23,7 @@ def huey_in_memory():
 
 @pytest.fixture
 def app(tmp_path, monkeypatch):
+    import tasks
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
     app = create_app({
         "TESTING": True,
@@ -32,6 +33,7 @@ def app(tmp_path, monkeypatch):
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1,
     })
+    monkeypatch.setattr(tasks, "_app", app)  # background tasks (run at once in tests) use this app
     # No app context is held open here: requests must each get their own `g`
     # (Flask-WTF caches the CSRF token there).
     db.connect(reuse_if_open=True)

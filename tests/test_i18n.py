@@ -14,7 +14,8 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_ge
 
 def source_messages():
     sources = [("python", p) for p in glob.glob(os.path.join(ROOT, "*.py"))
-               + glob.glob(os.path.join(ROOT, "views", "*.py")) + glob.glob(os.path.join(ROOT, "deadlines", "*.py"))]
+               + glob.glob(os.path.join(ROOT, "views", "*.py")) + glob.glob(os.path.join(ROOT, "deadlines", "*.py"))
+               + glob.glob(os.path.join(ROOT, "callbacks", "*.py"))]
     sources += [("jinja2", p) for p in glob.glob(os.path.join(ROOT, "templates", "**", "*.html"), recursive=True)]
     found = set()
     for method, path in sources:

@@ -7,7 +7,7 @@ import audit
 import validators as fmt
 import workflow
 from forms import ComplaintForm
-from models import Attachment, Complaint, Event, User, utcnow
+from models import Attachment, Call, Complaint, Event, User, utcnow
 from permissions import can, can_view
 from views import abort_unless, get_complaint_or_404, render, to_local, to_utc
 from views.actions import detail_context, run_action
@@ -18,14 +18,35 @@ bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    """The intake form; on save, the complaint is numbered, classified and routed."""
-    form = ComplaintForm()
+    """The intake form; on save, the complaint is numbered, classified and routed. Opened from a
+    satisfaction call that found a complaint (?call=), it comes prefilled and is linked to the call."""
+    call = _finding_call(request.args.get("call"))
+    form = ComplaintForm(data=_from_call(call) if call and request.method == "GET" else None)
     if form.validate_on_submit():
         complaint = workflow.register(registration_fields(form), current_user, utcnow(),
-                                      current_app.config["TIMEZONE"])
+                                      current_app.config["TIMEZONE"], found_by_call=call.id if call else None)
         flash(_("Complaint %(number)s registered.", number=complaint.number))
         return redirect(url_for("complaints.show", number=complaint.number), code=303)
-    return render("complaints/new.html", form=form, status=422 if form.errors else 200)
+    return render("complaints/new.html", form=form, call=call, status=422 if form.errors else 200)
+
+
+def _finding_call(call_id):
+    """The open call a complaint was found on, if the user may record it."""
+    from views.callbacks import can_record
+    call = Call.get_or_none(Call.id == call_id) if call_id and str(call_id).isdigit() else None
+    return call if call and call.is_open and can_record(current_user, call) else None
+
+
+def _from_call(call):
+    """The intake form's fields as the call knows them: customer, car, channel, person involved."""
+    record = call.delivery or call.service_visit
+    person = (record.consultant_id if call.delivery_id else record.advisor_id) if record else None
+    return {"channel": "callback", "customer_name": call.customer_name, "customer_phone": call.customer_phone,
+            "business_line": "sales" if call.delivery_id else "after_sales",
+            "vehicle_model": record.vehicle_model if record else "", "vin": record.vin if record else "",
+            "plate": record.plate if record else "",
+            "delivery_date": record.delivered_on if call.delivery_id else None,
+            "person_involved": str(person) if person else ""}
 
 
 def registration_fields(form):

@@ -1,9 +1,10 @@
 """The bell: each user's notifications, read and marked read."""
 from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user, login_required
+from peewee import JOIN
 
 import notify
-from models import Complaint, Notification, utcnow
+from models import Call, Complaint, Notification, utcnow
 from views import deny, render
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -14,7 +15,8 @@ PAGE = 50
 @login_required
 def index():
     """The user's notifications, newest first."""
-    items = list(Notification.select(Notification, Complaint).join(Complaint)
+    items = list(Notification.select(Notification, Complaint, Call)
+                 .join(Complaint, JOIN.LEFT_OUTER).switch(Notification).join(Call, JOIN.LEFT_OUTER)
                  .where(Notification.user == current_user.id)
                  .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(PAGE))
     return render("notifications/index.html", items=items)
@@ -38,6 +40,8 @@ def open_one(notification_id):
         deny(404)
     if item.read_at is None:
         Notification.update(read_at=utcnow()).where(Notification.id == item.id).execute()
+    if item.call_id:
+        return redirect(url_for("callbacks.queue", when="overdue" if item.kind == "overdue" else "now"), code=303)
     return redirect(url_for("complaints.show", number=item.complaint.number), code=303)
 
 

@@ -1,0 +1,207 @@
+"""The call-back forms: the queue of satisfaction calls, recording what each found, and
+deliveries and service visits typed in one at a time (imports: views/call_imports.py)."""
+from datetime import time, timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from peewee import JOIN
+
+from callback_forms import CallFilter, CallOutcomeForm, DeliveryForm, ServiceVisitForm
+from callbacks import figures, outcomes, schedule
+from callbacks.scripts import script
+from models import Call, Complaint, Delivery, ServiceVisit, User, db, utcnow
+from views import current_calendar, deny, is_fragment, render
+from views.inbox import ignored_filters
+
+bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
+SEE_ALL = ("callback_clerk", "care_manager", "general_manager")
+COUNT_CAP = 10_000
+MIDNIGHT = time(0, 0)  # a count past this says "10,000+" rather than read the whole table
+
+
+def visible_calls(user):
+    """The calls a person may see: all for the clerk, the care manager and the GM; one's own otherwise."""
+    return Call.select() if user.has_role(*SEE_ALL) else Call.select().where(Call.owner == user)
+
+
+def can_record(user, call):
+    return call.owner_id == user.id or user.has_role(*SEE_ALL)
+
+
+@bp.get("")
+@login_required
+def queue():
+    """Calls to make, most urgent first, with today's and this month's figures."""
+    form = CallFilter(request.args)
+    form.validate()
+    now, size = utcnow(), current_app.config["PAGE_SIZE"]
+    page = form.page.data if form.page.data and not form.page.errors else 1
+    calls = _filtered(form, now)
+    rows = list(_with_base(calls).limit(size + 1).offset((page - 1) * size))
+    return render("callbacks/index.html", "callbacks/_rows.html", form=form, rows=rows[:size], page=page,
+                  has_next=len(rows) > size, count=_capped_count(calls), cap=COUNT_CAP, page_url=_page_url,
+                  outcome_form=_outcome_form, script=script, ignored=ignored_filters(form), **_figures(now))
+
+
+def _filtered(form, now):
+    calls = visible_calls(current_user)
+    if form.kind.data and not form.kind.errors:
+        calls = calls.where(Call.kind == form.kind.data)
+    if form.owner.data and not form.owner.errors:
+        calls = calls.where(Call.owner == form.owner.data)
+    if form.mine.data:
+        mine = Call.owner == current_user.id
+        roles = [r for r in ("callback_clerk", "care_manager") if current_user.has_role(r)]
+        if roles:
+            mine |= Call.owner.is_null() & Call.owner_role.in_(roles)
+        calls = calls.where(mine)
+    when = form.when.data if not form.when.errors else "now"
+    if when == "done":
+        return calls.where(Call.status != "open").order_by(Call.called_at.desc(), Call.id.desc())
+    calls = calls.where(Call.status == "open")
+    if when == "now":
+        calls = calls.where((Call.opens_at <= now) & (Call.next_try_at.is_null() | (Call.next_try_at <= now)))
+    elif when == "due_today":
+        calls = calls.where(Call.due_at < current_calendar().midnight_after(now))
+    elif when == "overdue":
+        calls = calls.where(Call.due_at < now)
+    elif when == "upcoming":
+        calls = calls.where(Call.opens_at > now)
+    return calls.order_by(Call.due_at, Call.id)
+
+
+def _with_base(calls):
+    """Each call with what it is about (delivery, service visit or complaint), the complaint it
+    found and who made it: one query, the columns flat on each call."""
+    found, caller = Complaint.alias(), User.alias()
+    return (calls.select_extend(Delivery.delivered_on, Delivery.consultant_name, ServiceVisit.handed_back_on,
+                                ServiceVisit.repair_order, ServiceVisit.advisor_name, Complaint.number,
+                                found.number.alias("found_number"), caller.display_name.alias("caller_name"))
+            .join(Delivery, JOIN.LEFT_OUTER, on=(Call.delivery == Delivery.id)).switch(Call)
+            .join(ServiceVisit, JOIN.LEFT_OUTER, on=(Call.service_visit == ServiceVisit.id)).switch(Call)
+            .join(Complaint, JOIN.LEFT_OUTER, on=(Call.complaint == Complaint.id)).switch(Call)
+            .join(found, JOIN.LEFT_OUTER, on=(Call.complaint_found == found.id)).switch(Call)
+            .join(caller, JOIN.LEFT_OUTER, on=(Call.called_by == caller.id)).objects())
+
+
+def _capped_count(calls):
+    return calls.select(Call.id).order_by().limit(COUNT_CAP + 1).count()
+
+
+def _page_url(page):
+    args = request.args.to_dict()
+    args["page"] = page
+    return url_for("callbacks.queue", **args)
+
+
+def _figures(now):
+    calendar = current_calendar()
+    today = calendar.local_day(now)
+    first = today.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    calls = visible_calls(current_user)
+    tomorrow = today + timedelta(days=1)
+    return {"today": figures.today(calls, calendar.at(today, MIDNIGHT), calendar.at(tomorrow, MIDNIGHT), now),
+            "month": figures.month(calls, calendar.at(first, MIDNIGHT), calendar.at(following, MIDNIGHT)),
+            "month_start": first}
+
+
+@bp.get("/figures")
+@login_required
+def figures_fragment():
+    """The figures again, after a call was recorded (htmx)."""
+    return render("callbacks/_figures.html", "callbacks/_figures.html", **_figures(utcnow()))
+
+
+def _outcome_form(call, formdata=None):
+    form = CallOutcomeForm(formdata=formdata, prefix=f"call{call.id}")
+    form.bind(call)
+    return form
+
+
+@bp.post("/<int:call_id>/outcome")
+@login_required
+def record(call_id):
+    """What the call found; htmx swaps the row, a plain post goes back to the queue."""
+    call = _call_or_404(call_id)
+    form = _outcome_form(call, request.form)
+    if form.validate_on_submit():
+        if form.outcome.data == "complaint":
+            target = url_for("complaints.new", call=call.id)
+            return ("", 200, {"HX-Redirect": target}) if is_fragment() else redirect(target, code=303)
+        try:
+            call = outcomes.record(call.id, form.outcome.data, current_user._get_current_object(), utcnow(),
+                                   current_calendar(), score=form.score.data, comment=form.comment.data)
+        except outcomes.OutcomeError as refused:
+            form.form_errors.append(str(refused.message))
+    status = 422 if form.errors or form.form_errors else 200
+    if not is_fragment():
+        if status == 200:
+            flash(_("Call recorded: %(customer)s.", customer=call.customer_name))
+            return redirect(request.form.get("next") or url_for("callbacks.queue"), code=303)
+        return render("callbacks/failed.html", call=call, form=form, script=script, status=status)
+    response = render("callbacks/_row.html", call=_with_base(Call.select().where(Call.id == call.id)).get(),
+                      form=form if status != 200 else None, outcome_form=_outcome_form, script=script, status=status)
+    response.headers["HX-Trigger"] = "calls-changed"
+    return response
+
+
+def _call_or_404(call_id):
+    call = Call.get_or_none(Call.id == call_id)
+    if call is None:
+        abort(404)
+    if not can_record(current_user, call):
+        deny(404)
+    return call
+
+
+@bp.route("/deliveries/new", methods=["GET", "POST"])
+@login_required
+def new_delivery():
+    """A delivery typed in: its calls are scheduled at once."""
+    form = DeliveryForm()
+    if form.validate_on_submit():
+        if Delivery.get_or_none((Delivery.vin == form.vin.data) & (Delivery.delivered_on == form.delivered_on.data)):
+            form.vin.errors.append(_("This car's delivery on that day is registered already."))
+        else:
+            record = _save(Delivery, form, "consultant", {"delivered_on": form.delivered_on.data})
+            return _saved(record, "delivery")
+    return render("callbacks/record_form.html", form=form, title=_("A delivery"), status=422 if form.errors else 200)
+
+
+@bp.route("/visits/new", methods=["GET", "POST"])
+@login_required
+def new_visit():
+    """A service visit typed in: its call is scheduled at once."""
+    form = ServiceVisitForm()
+    if form.validate_on_submit():
+        if ServiceVisit.get_or_none(ServiceVisit.repair_order == form.repair_order.data):
+            form.repair_order.errors.append(_("This repair order is registered already."))
+        else:
+            record = _save(ServiceVisit, form, "advisor", {"handed_back_on": form.handed_back_on.data,
+                                                           "repair_order": form.repair_order.data,
+                                                           "work_done": form.work_done.data})
+            return _saved(record, "service")
+    return render("callbacks/record_form.html", form=form, title=_("A service visit"),
+                  status=422 if form.errors else 200)
+
+
+def _save(model, form, person, extra):
+    staff = User.get_or_none(User.id == (form[person].data or None))
+    with db.atomic():
+        record = model.create(customer_name=form.customer_name.data, customer_phone=form.customer_phone.data,
+                              vehicle_model=form.vehicle_model.data, vin=form.vin.data or "",
+                              plate=form.plate.data or "",
+                              created_at=utcnow(), created_by=current_user.id, **{person: staff},
+                              **{f"{person}_name": staff.display_name if staff else ""}, **extra)
+        schedule.create("delivery" if model is Delivery else "service", [record], current_calendar(), utcnow())
+    return record
+
+
+def _saved(record, base):
+    made_by = (Call.delivery == record.id) if base == "delivery" else (Call.service_visit == record.id)
+    calls = Call.select().where(made_by)
+    flash(_("Saved: %(count)s calls scheduled.", count=calls.count()))
+    return redirect(url_for("callbacks.queue", when="upcoming"), code=303)
+
