@@ -27,8 +27,9 @@ class CallFilter(PlainForm):
 
 class CallOutcomeForm(BaseForm):
     outcome = RadioField(_l("What the call found"), validators=[InputRequired()])
+    # No Optional(): it would stop the check that a satisfied customer's score is there.
     score = SelectField(_l("Score"), choices=options([("", "—")] + [(str(n), str(n)) for n in range(5, 0, -1)]),
-                        validators=[Optional()], coerce=lambda v: int(v) if v not in (None, "") else None)
+                        coerce=lambda v: int(v) if v not in (None, "") else None)
     comment = text(_l("What the customer said"), size=2000)
     next = StringField(filters=[stripped], validators=[Length(max=500)])
 

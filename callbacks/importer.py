@@ -103,13 +103,23 @@ def read(path, kind):
     if not head:
         raise FileProblem(_l("The file is empty."))
     guessed = filetype.guess(head)
-    if guessed is not None and guessed.mime == XLSX:
+    if guessed is not None and guessed.mime in (XLSX, "application/zip") and _is_workbook(path):
         raw = _xlsx_rows(path)
     elif guessed is not None or b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileProblem(_l("This is not a CSV or Excel (XLSX) file. Export it from the DMS as CSV or XLSX."))
     else:
         raw = _csv_rows(path)
     return _table(raw, kind)
+
+
+def _is_workbook(path):
+    """An XLSX is a zip with a workbook inside (its entries may come in any order)."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "xl/workbook.xml" in archive.namelist()
+    except zipfile.BadZipFile:
+        return False
 
 
 def _csv_rows(path):
@@ -138,15 +148,16 @@ def _decode(data):
 
 def _xlsx_rows(path):
     from openpyxl import load_workbook
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # a damaged or password-protected workbook
-        raise FileProblem(_l("This Excel file cannot be read: save it again as XLSX or CSV.")) from error
-    try:
-        sheet = book.worksheets[0]
-        return [(number, list(values)) for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)]
-    finally:
-        book.close()
+    with open(path, "rb") as f:  # a file, not a path: openpyxl judges a path by its extension
+        try:
+            book = load_workbook(f, read_only=True, data_only=True)
+        except Exception as error:  # a damaged or password-protected workbook
+            raise FileProblem(_l("This Excel file cannot be read: save it again as XLSX or CSV.")) from error
+        try:
+            sheet = book.worksheets[0]
+            return [(n, list(values)) for n, values in enumerate(sheet.iter_rows(values_only=True), start=1)]
+        finally:
+            book.close()
 
 
 def _table(raw, kind):
@@ -161,6 +172,8 @@ def _table(raw, kind):
     headers = [clean_line(str(h or "")).strip() for h in headers]
     rows = [(number, list(cells)) for number, cells in raw if number > header_number
             and any(str(c if c is not None else "").strip() for c in cells)]
+    if not rows:
+        raise FileProblem(_l("The file has a header but no rows under it."))
     table = Table(headers=headers, rows=rows)
     for index, header in enumerate(headers):
         name = known.get(_norm(header))

@@ -25,6 +25,7 @@ DEFAULTS = {
 
 def script(kind, language):
     """The script in the caller's language: the administrator's text, else the default."""
+    language = "zh_CN" if str(language).startswith("zh") else "en"  # Babel says zh_Hans_CN
     saved = (Setting.read("call_scripts") or {}).get(kind, {})
     return saved.get(language) or default(kind, language)
 

@@ -140,9 +140,11 @@ def record(call_id):
         if status == 200:
             flash(_("Call recorded: %(customer)s.", customer=call.customer_name))
             return redirect(request.form.get("next") or url_for("callbacks.queue"), code=303)
-        return render("callbacks/failed.html", call=call, form=form, script=script, status=status)
+        return render("callbacks/failed.html", call=_with_base(Call.select().where(Call.id == call.id)).get(),
+                      call_form=form, outcome_form=_outcome_form, script=script, status=status)
     response = render("callbacks/_row.html", call=_with_base(Call.select().where(Call.id == call.id)).get(),
-                      form=form if status != 200 else None, outcome_form=_outcome_form, script=script, status=status)
+                      call_form=form if status != 200 else None, outcome_form=_outcome_form, script=script,
+                      status=status)
     response.headers["HX-Trigger"] = "calls-changed"
     return response
 
