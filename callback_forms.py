@@ -2,7 +2,7 @@
 service visit typed in, an import, and the administrator's schedule and scripts."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 import catalog
@@ -20,8 +20,9 @@ class CallFilter(PlainForm):
     when = SelectField(_l("Which"), choices=options(WHEN), default="now", validators=[Optional()])
     kind = SelectField(_l("Kind of call"), choices=options([("", _l("All"))] + catalog.CALL_KINDS),
                        validators=[Optional()])
-    mine = BooleanField(_l("Mine"))
-    owner = IntegerField(_l("Whose"), validators=[Optional(), NumberRange(min=1, max=2 ** 62)])
+    whose = SelectField(_l("Whose"), choices=options([("mine", _l("Mine")), ("all", _l("Everyone's"))]),
+                        validators=[Optional()])
+    owner = IntegerField(_l("Whose calls"), validators=[Optional(), NumberRange(min=1, max=2 ** 62)])
     page = IntegerField(_l("Page"), default=1, validators=[Optional(), NumberRange(min=1, max=100_000)])
 
 

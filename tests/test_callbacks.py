@@ -156,6 +156,8 @@ def test_a_complaint_found_on_a_call_opens_the_form_prefilled_and_links_both_way
     done = Call.get_by_id(call.id)
     assert done.status == "complaint" and done.complaint_found == complaint and complaint.channel == "callback"
     assert complaint.number in client.get("/callbacks?when=done").get_data(as_text=True)
+    page = client.get(f"/complaints/{complaint.number}").get_data(as_text=True)
+    assert "发现于" in page and "交车 7 日回访" in page
 
 
 def resolved(staff, at=NOW):

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 import forms
 import workflow
 from deadlines import clocks
-from models import Attachment, Complaint, Department, Event, PartsLine, User, utcnow
+from models import Attachment, Call, Complaint, Department, Event, PartsLine, User, utcnow
 from permissions import can, can_view
 from views import abort_unless, get_complaint_or_404, is_fragment, render, to_local, to_utc
 
@@ -152,7 +152,8 @@ def detail_context(complaint, failed=None):
     return {"complaint": complaint, "forms": action_forms(complaint, failed),
             "timeline": list(Event.timeline(complaint)), "clocks": clocks.clocks_of(complaint),
             "parts": list(PartsLine.select().where(PartsLine.complaint == complaint).order_by(PartsLine.id)),
-            "attachments": Attachment.on(complaint), "repeats": _repeats(complaint)}
+            "attachments": Attachment.on(complaint), "repeats": _repeats(complaint),
+            "found_by": Call.select().where(Call.complaint_found == complaint).first()}
 
 
 def _repeats(complaint):

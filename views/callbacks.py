@@ -39,9 +39,11 @@ def queue():
     page = form.page.data if form.page.data and not form.page.errors else 1
     calls = _filtered(form, now)
     rows = list(_with_base(calls).limit(size + 1).offset((page - 1) * size))
+    form.whose.data = whose(form)
     return render("callbacks/index.html", "callbacks/_rows.html", form=form, rows=rows[:size], page=page,
                   has_next=len(rows) > size, count=_capped_count(calls), cap=COUNT_CAP, page_url=_page_url,
-                  outcome_form=_outcome_form, script=script, ignored=ignored_filters(form), **_figures(now))
+                  outcome_form=_outcome_form, script=script, ignored=ignored_filters(form),
+                  **_figures(now, form.whose.data))
 
 
 def _filtered(form, now):
@@ -50,12 +52,8 @@ def _filtered(form, now):
         calls = calls.where(Call.kind == form.kind.data)
     if form.owner.data and not form.owner.errors:
         calls = calls.where(Call.owner == form.owner.data)
-    if form.mine.data:
-        mine = Call.owner == current_user.id
-        roles = [r for r in ("callback_clerk", "care_manager") if current_user.has_role(r)]
-        if roles:
-            mine |= Call.owner.is_null() & Call.owner_role.in_(roles)
-        calls = calls.where(mine)
+    if whose(form) == "mine":
+        calls = calls.where(_mine())
     when = form.when.data if not form.when.errors else "now"
     if when == "done":
         return calls.where(Call.status != "open").order_by(Call.called_at.desc(), Call.id.desc())
@@ -69,6 +67,23 @@ def _filtered(form, now):
     elif when == "upcoming":
         calls = calls.where(Call.opens_at > now)
     return calls.order_by(Call.due_at, Call.id)
+
+
+def _mine():
+    """The calls that are this person's to make: their own, and those of their role."""
+    mine = Call.owner == current_user.id
+    roles = [r for r in ("callback_clerk", "care_manager") if current_user.has_role(r)]
+    if roles:
+        mine |= Call.owner.is_null() & Call.owner_role.in_(roles)
+    return mine
+
+
+def whose(form):
+    """Each person's own calls first; the GM, who makes none, sees everyone's."""
+    if form.whose.data in ("mine", "all") and not form.whose.errors:
+        return form.whose.data
+    return "all" if form.owner.data or not current_user.has_role("callback_clerk", "care_manager", "front_line",
+                                                                   "department_manager") else "mine"
 
 
 def _with_base(calls):
@@ -95,23 +110,28 @@ def _page_url(page):
     return url_for("callbacks.queue", **args)
 
 
-def _figures(now):
+def _figures(now, scope):
+    """Today's and this month's figures over the same calls the list shows (mine or everyone's)."""
     calendar = current_calendar()
     today = calendar.local_day(now)
     first = today.replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
     calls = visible_calls(current_user)
+    if scope == "mine":
+        calls = calls.where(_mine())
     tomorrow = today + timedelta(days=1)
     return {"today": figures.today(calls, calendar.at(today, MIDNIGHT), calendar.at(tomorrow, MIDNIGHT), now),
             "month": figures.month(calls, calendar.at(first, MIDNIGHT), calendar.at(following, MIDNIGHT)),
-            "month_start": first}
+            "month_start": first, "scope": scope}
 
 
 @bp.get("/figures")
 @login_required
 def figures_fragment():
     """The figures again, after a call was recorded (htmx)."""
-    return render("callbacks/_figures.html", "callbacks/_figures.html", **_figures(utcnow()))
+    form = CallFilter(request.args)
+    form.validate()
+    return render("callbacks/_figures.html", "callbacks/_figures.html", **_figures(utcnow(), whose(form)))
 
 
 def _outcome_form(call, formdata=None):
