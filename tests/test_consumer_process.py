@@ -20,12 +20,17 @@ OVERDUE = 20_000  # enough that one sweep takes seconds, so it can be killed hal
 
 
 def make_overdue_complaints(count):
-    """`count` open complaints, each with a completion deadline ten days past."""
+    """`count` open complaints, each with a completion deadline ten days past.
+
+    Due at 15:00 in Shanghai, inside opening hours, and started two weeks before it, so
+    that whatever the time of day and whatever holidays came before, each deadline has
+    all three steps: the day before, the due day and overdue."""
     care = User.get(User.username == "care")
     now = utcnow()
-    due = now - timedelta(days=10)
-    complaints = [{"number": f"TS-2026-{i:06d}", "received_at": due - timedelta(days=3),
-                   "registered_at": due - timedelta(days=3), "registered_by": care.id, "channel": "phone",
+    due = (now - timedelta(days=10)).replace(hour=7, minute=0, second=0, microsecond=0)
+    started = due - timedelta(days=15)
+    complaints = [{"number": f"TS-2026-{i:06d}", "received_at": started,
+                   "registered_at": started, "registered_by": care.id, "channel": "phone",
                    "business_line": "after_sales", "customer_name": f"客户{i}", "customer_phone": "13812345678",
                    "category": "repair_quality", "demand": "free_repair", "severity": "general",
                    "description": "x", "status": "in_progress", "updated_at": now, "next_due_at": due}
@@ -34,7 +39,7 @@ def make_overdue_complaints(count):
         for batch in chunked(complaints, 40):
             Complaint.insert_many(batch).execute()
         ids = [c.id for c in Complaint.select(Complaint.id)]
-        clocks = [{"complaint": cid, "kind": "completion", "started_at": due - timedelta(days=3),
+        clocks = [{"complaint": cid, "kind": "completion", "started_at": started,
                    "original_due_at": due, "due_at": due, "next_step_at": due - timedelta(days=1),
                    "next_level": "before"} for cid in ids]
         for batch in chunked(clocks, 100):
