@@ -6,7 +6,7 @@ from helpers import ROOT
 
 import accounts
 from migrations import open_and_upgrade
-from models import Clock, Complaint, Setting, User, db
+from models import Clock, Complaint, Notification, Setting, User, db, utcnow
 
 
 def test_the_first_schema_upgrades_without_losing_rows(tmp_path):
@@ -83,3 +83,36 @@ def test_a_new_install_keeps_its_seven_day_week_after_a_restart(app, make_compla
     make_complaint()
     open_and_upgrade(app.config["DATABASE_URL"])  # the next start
     assert Setting.read("week") is None
+
+
+
+def test_notifications_before_calls_keep_their_rows_and_may_be_about_a_call(app, make_complaint, staff):
+    """Before the call-back forms every notification was about a complaint (NOT NULL)."""
+    complaint = make_complaint()
+    Notification.create(user=staff["care"], complaint=complaint, kind="overdue", created_at=utcnow())
+    db.close()
+    path = app.config["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as old:
+        sql, = old.execute("SELECT sql FROM sqlite_master WHERE name = 'notification'").fetchone()
+        indexes = [row[0] for row in old.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = 'notification' AND type = 'index' AND sql IS NOT NULL")]
+        rows = old.execute("SELECT * FROM notification").fetchall()
+        old.execute("PRAGMA foreign_keys = OFF")
+        old.execute("DROP TABLE notification")
+        old.execute(sql.replace('"complaint_id" INTEGER', '"complaint_id" INTEGER NOT NULL', 1))
+        for index in indexes:
+            old.execute(index)
+        old.executemany(f"INSERT INTO notification VALUES ({', '.join('?' * len(rows[0]))})", rows)
+    assert next(c for c in _columns(path, "notification") if c[1] == "complaint_id")[3] == 1  # NOT NULL
+    open_and_upgrade(app.config["DATABASE_URL"])  # the next start
+    column = next(c for c in db.get_columns("notification") if c.name == "complaint_id")
+    assert column.null
+    assert len(db.get_indexes("notification")) == len(indexes) > 0  # its indexes came along
+    assert Notification.get().complaint == complaint  # the rows too
+    Notification.create(user=staff["clerk"], complaint=None, kind="due_today", created_at=utcnow())
+    assert db.execute_sql("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def _columns(path, table):
+    with sqlite3.connect(path) as database:
+        return database.execute(f"PRAGMA table_info({table})").fetchall()
