@@ -1,9 +1,12 @@
-"""`make bench`: how the inbox behaves with 100,000 complaints.
+"""`make bench`: how the inbox behaves with 100,000 complaints, the deadline sweep and the
+overdue board with their clocks, the call-back queue with 1,000,000 calls, and a
+20,000-row import from the dealer management system.
 
 Builds a throwaway database in a temporary folder (bulk insert, ~90% closed
-as in a dealership after a few years), then times the inbox as staff use it,
+as in a dealership after a few years), then times the pages as staff use them,
 through the real Flask views. Prints figures; asserts nothing.
 """
+import io
 import os
 import random
 import statistics
@@ -13,12 +16,28 @@ import time
 from datetime import datetime, timedelta
 
 from peewee import chunked
+from werkzeug.datastructures import FileStorage
 
 import accounts
 import catalog
 from app import create_app
+from callbacks import imports
 from deadlines import calendar_days, ladder
-from models import Clock, Complaint, Department, Notification, User, db, refresh_statistics, utcnow
+from models import (
+    Call,
+    Clock,
+    Complaint,
+    Delivery,
+    Department,
+    ImportJob,
+    Notification,
+    ServiceVisit,
+    User,
+    bulk_insert,
+    db,
+    refresh_statistics,
+    utcnow,
+)
 
 TOTAL = int(os.environ.get("BENCH_COMPLAINTS", "100000"))
 RUNS = 20
@@ -51,6 +70,21 @@ def build(rng):
             Complaint.insert_many(batch).execute()
     refresh_statistics()
     return rows
+
+
+def client_of(app, username):
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = accounts.start_session(User.get(User.username == username), utcnow())
+        session["_fresh"] = True
+    return client
+
+
+def time_pages(app, cases):
+    print(f"{'user':<6} {'view':<38} {'median ms':>10} {'max ms':>8}")
+    for username, name, url in cases:
+        median, worst = timed(client_of(app, username), url)
+        print(f"{username:<6} {name:<38} {median:>10.1f} {worst:>8.1f}")
 
 
 def timed(client, url):
@@ -87,15 +121,10 @@ def main():
         ("svc", "department manager's inbox", "/inbox"),
         ("front", "front-line 'mine' (registered none)", "/inbox"),
     ]
-    print(f"{'user':<6} {'view':<38} {'median ms':>10} {'max ms':>8}")
-    for username, name, url in cases:
-        client = app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = accounts.start_session(User.get(User.username == username), utcnow())
-            session["_fresh"] = True
-        median, worst = timed(client, url)
-        print(f"{username:<6} {name:<38} {median:>10.1f} {worst:>8.1f}")
+    time_pages(app, cases)
     bench_sweep(app)
+    bench_calls(app, rng)
+    bench_import(app, folder)
     db.close()
     print(f"database: {folder}/bench.db (delete when done)")
 
@@ -152,6 +181,111 @@ def bench_sweep(app):
     rows = client.get("/overdue").get_data(as_text=True).count('href="/complaints/TS-')
     median, worst = timed(client, "/overdue")
     print(f"overdue board listing {rows:,} late clocks: median {median:.0f} ms, max {worst:.0f} ms")
+
+
+CALL_DELIVERIES = int(os.environ.get("BENCH_DELIVERIES", "250000"))  # 3 calls each
+CALL_VISITS = int(os.environ.get("BENCH_VISITS", "250000"))  # 1 call each: 1,000,000 calls in all
+DONE = [("satisfied", 0.86), ("unreachable", 0.06), ("unhappy", 0.02), ("complaint", 0.02),
+        ("wrong_number", 0.02), ("do_not_call", 0.01), ("cancelled", 0.01)]
+
+
+def call_row(rng, now, kind, due, owner, owner_role, base, clerk):
+    """A call due at `due`: made a little before if it is older than three days (a few left
+    open and now overdue), open otherwise."""
+    row = {"kind": kind, "delivery": base if kind != "service_3d" else None,
+           "service_visit": base if kind == "service_3d" else None, "owner": owner, "owner_role": owner_role,
+           "customer_name": f"客户{base}", "customer_phone": f"139{base:08d}", "vehicle": "朗逸 沪A12345",
+           "opens_at": due - timedelta(days=3), "due_at": due, "status": "open", "comment": "",
+           "attempts": 0, "next_level": "due_today", "next_step_at": due - timedelta(hours=8)}
+    if due < now - timedelta(days=3) and rng.random() > 0.002:
+        status = rng.choices([s for s, _w in DONE], [w for _s, w in DONE])[0]
+        row.update(status=status, called_at=due - timedelta(hours=rng.randint(1, 60)), called_by=owner or clerk,
+                   attempts=1, score=rng.randint(3, 5) if status == "satisfied" else None,
+                   next_level="", next_step_at=None)
+    return row
+
+
+def build_calls(rng, now):
+    """Deliveries and service visits over the last eight years, up to a few days ahead, with
+    their calls; written in batches so a million rows never sit in memory at once."""
+    clerk = accounts.create_user("clerk", "Clerk", ["callback_clerk"], "bench-password")
+    consultants = [accounts.create_user(f"sc{i}", f"顾问{i}", ["front_line"], "bench-password").id
+                   for i in range(20)]
+    span = timedelta(days=8 * 365)
+    start = now - span
+    for first in range(0, max(CALL_DELIVERIES, CALL_VISITS), 10_000):
+        deliveries, visits, calls = [], [], []
+        for i in range(first, min(first + 10_000, CALL_DELIVERIES)):
+            handed = start + span * (i / CALL_DELIVERIES) + timedelta(days=5)
+            consultant = consultants[i % len(consultants)]
+            deliveries.append({"id": i + 1, "customer_name": f"客户{i + 1}", "customer_phone": f"139{i + 1:08d}",
+                               "vehicle_model": "朗逸", "vin": f"LSV{i:014d}", "plate": "", "consultant": consultant,
+                               "consultant_name": "", "delivered_on": handed.date(), "created_at": now})
+            for kind, days, owner, role in (("sales_3d", 3, consultant, "front_line"),
+                                            ("delivery_7d", 7, None, "callback_clerk"),
+                                            ("delivery_25d", 25, None, "callback_clerk")):
+                calls.append(call_row(rng, now, kind, handed + timedelta(days=days), owner, role, i + 1, clerk.id))
+        for i in range(first, min(first + 10_000, CALL_VISITS)):
+            back = start + span * (i / CALL_VISITS) + timedelta(days=3)
+            visits.append({"id": i + 1, "repair_order": f"RO{i:08d}", "customer_name": f"客户{i + 1}",
+                           "customer_phone": f"139{i + 1:08d}", "handed_back_on": back.date(), "created_at": now,
+                           "work_done": "保养"})
+            calls.append(call_row(rng, now, "service_3d", back + timedelta(days=3), None, "callback_clerk", i + 1,
+                                  clerk.id))
+        with db.atomic():
+            bulk_insert(Delivery, deliveries)
+            bulk_insert(ServiceVisit, visits)
+            bulk_insert(Call, calls)
+    refresh_statistics()
+
+
+def bench_calls(app, rng):
+    now = utcnow()
+    t0 = time.perf_counter()
+    build_calls(rng, now)
+    open_calls = Call.select().where(Call.status == "open")
+    print(f"\nbuilt {Call.select().count():,} calls in {time.perf_counter() - t0:.1f} s "
+          f"({open_calls.count():,} open, {open_calls.where(Call.due_at < now).count():,} overdue)")
+    time_pages(app, [
+        ("clerk", "call queue, mine, now (first page)", "/callbacks"),
+        ("clerk", "call queue, page 20", "/callbacks?page=20"),
+        ("clerk", "call queue, due today", "/callbacks?when=due_today"),
+        ("clerk", "call queue, overdue", "/callbacks?when=overdue"),
+        ("clerk", "call queue, upcoming", "/callbacks?when=upcoming"),
+        ("clerk", "call queue, one kind", "/callbacks?kind=delivery_25d"),
+        ("clerk", "calls made (history), first page", "/callbacks?when=done"),
+        ("clerk", "calls made, page 200", "/callbacks?when=done&page=200"),
+        ("clerk", "everyone's calls", "/callbacks?whose=all"),
+        ("sc3", "a consultant's own calls", "/callbacks"),
+        ("gm", "GM, everyone's", "/callbacks"),
+        ("clerk", "figures alone (after a call)", "/callbacks/figures?whose=mine"),
+    ])
+
+
+def bench_import(app, folder):
+    """A 20,000-row delivery export in GBK, as Chinese Excel writes it: read and mapped, every
+    row checked, then saved with its calls, as the background tasks do it."""
+    today = datetime.now().date()
+    lines = ["客户姓名,联系电话,车型,车架号,车牌号,交车日期,销售顾问\n"] + [
+        f"导入客户{i},137{i:08d},帕萨特,LFV{i:014d},沪B{i % 100000:05d},{today - timedelta(days=i % 20)},顾问{i % 20}\n"
+        for i in range(20_000)]
+    data = "".join(lines).encode("gbk")
+    calendar = calendar_days.load_calendar("Asia/Shanghai")
+    clerk = User.get(User.username == "clerk")
+    with app.app_context():
+        t0 = time.perf_counter()
+        job = imports.start("deliveries", FileStorage(io.BytesIO(data), filename="export.csv"),
+                            os.path.join(folder, "imports"), 20 * 2 ** 20, clerk, utcnow())
+        read = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        summary = imports.check(job.id, today)
+        checked = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        saved = imports.save(job.id, clerk.id, utcnow(), today, calendar)
+        stored = time.perf_counter() - t0
+    print(f"\nimport of {len(lines) - 1:,} rows ({len(data) / 2 ** 20:.1f} MB GBK CSV): read {read * 1000:.0f} ms, "
+          f"check {checked * 1000:.0f} ms ({summary['valid']:,} valid), save {stored * 1000:.0f} ms "
+          f"({saved['saved']:,} deliveries, {saved['calls']:,} calls); job {ImportJob.get_by_id(job.id).status}")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,10 @@ Friday delivery is due at closing time on the third working day after it. The
 administrator edits the days and who calls. A later call of the same person opens
 when the earlier one falls due (the 25-day call is not for the second day).
 """
+import functools
 from datetime import time, timedelta
 
+from deadlines import ladder
 from models import Call, DoNotCall, Setting, User, bulk_insert
 
 KINDS = ("sales_3d", "delivery_7d", "delivery_25d", "service_3d", "closing")
@@ -34,13 +36,14 @@ def calls_for(base, records, calendar, now, blocked=frozenset()):
     as rows ready to insert; none for a blocked phone, none already too old to make."""
     rows = []
     schedule = [e for e in entries() if e["base"] == base and e["days"] > 0]
+    due_after = functools.cache(lambda day, days: calendar.add_working_days(calendar.at(day, time(0, 0)), days))
     for record in records:
         if record.customer_phone in blocked:
             continue
         start = calendar.at(_day_of(record), time(0, 0))
         opens = {}
         for entry in sorted(schedule, key=lambda e: e["days"]):
-            due = calendar.add_working_days(start, entry["days"])
+            due = due_after(_day_of(record), entry["days"])  # an export's rows share a few dozen days
             if now - due > TOO_OLD:
                 continue
             owner = _person(record) if entry["owner"] == "consultant" else None
@@ -63,8 +66,11 @@ def create(base, records, calendar, now):
     blocked = {row.phone for row in DoNotCall.select(DoNotCall.phone).where(
         DoNotCall.phone.in_(list({r.customer_phone for r in records}) or [""]))}
     rows = calls_for(base, records, calendar, now, blocked)
+    enabled = ladder.recipients_setting()
+    first_step = functools.cache(lambda opens_at, due_at: reminders.first_step(
+        {"opens_at": opens_at, "due_at": due_at}, calendar, enabled=enabled))
     for row in rows:
-        reminders.schedule(row, calendar)
+        row["next_step_at"], row["next_level"] = first_step(row["opens_at"], row["due_at"])
     bulk_insert(Call, rows)
     return len(rows)
 

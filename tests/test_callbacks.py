@@ -91,8 +91,14 @@ def outcome(client, call, **data):
 def test_satisfied_needs_a_score_and_is_kept_in_columns(app, staff, as_user):
     call = make_calls(app, staff)["delivery_7d"]
     client = as_user("clerk")
-    refused = outcome(client, call, outcome="satisfied")
-    assert refused.status_code == 422 and "1 到 5 分" in refused.get_data(as_text=True)
+    refused = outcome(client, call, outcome="satisfied", comment="讲解<script>x</script>很细")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "1 到 5 分" in page
+    # What was typed stays, inert, with the choice made.
+    assert 'value="satisfied" checked' in page and "讲解&lt;script&gt;x&lt;/script&gt;很细</textarea>" in page
+    refused = outcome(client, call, outcome="no_answer", score="3", comment="x" * 2001)
+    assert refused.status_code == 422 and '<option selected value="3">' in refused.get_data(as_text=True)
+    assert Call.get_by_id(call.id).attempts == 0  # nothing half-saved
     assert outcome(client, call, outcome="satisfied", score="4", comment="很满意").status_code == 303
     done = Call.get_by_id(call.id)
     assert (done.status, done.score, done.comment, done.called_by.username) == ("satisfied", 4, "很满意", "clerk")

@@ -1,5 +1,6 @@
 """workdays.py at explicit instants (all moments naive UTC; Shanghai is UTC+8)."""
-from datetime import date, datetime, time
+import random
+from datetime import date, datetime, time, timedelta
 
 from deadlines.workdays import Calendar, Hours
 
@@ -79,6 +80,23 @@ def test_working_days_between():
     cal = Calendar()
     assert cal.working_days_between(date(2026, 11, 20), date(2026, 11, 23)) == 1  # Fri -> Mon
     assert cal.working_days_between(date(2026, 11, 23), date(2026, 11, 20)) == 0
+
+
+def test_working_days_between_agrees_with_counting_day_by_day():
+    """The week-at-a-time count against the plain one, on calendars with holidays on open and
+    closed weekdays, make-up days, days that are both, and odd weeks, over ranges up to years."""
+    rng = random.Random(20261123)
+    days = [date(2025, 1, 1) + timedelta(days=n) for n in range(1200)]
+    for _ in range(60):
+        week = tuple(Hours() if rng.random() < 0.7 else None for _ in range(7))
+        holidays = frozenset(rng.sample(days, 40))
+        makeup = frozenset(rng.sample(days, 15)) | frozenset(rng.sample(sorted(holidays), 5))
+        cal = Calendar(holidays=holidays, makeup_days=makeup, week=week)
+        for _ in range(20):
+            first, last = sorted(rng.sample(days, 2))
+            plain = sum(cal.is_working_day(first + timedelta(days=n)) for n in range(1, (last - first).days + 1))
+            assert cal.working_days_between(first, last) == plain, (week, first, last)
+    assert NATIONAL_DAY.working_days_between(date(2026, 9, 26), date(2026, 10, 11)) == 6  # 27-30 Sep, 9 and 10 Oct
 
 
 def test_a_calendar_without_working_days_counts_plain_days_and_says_so():
