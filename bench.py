@@ -68,6 +68,9 @@ def build(rng):
     with db.atomic():
         for batch in chunked(rows, 40):  # SQLite allows ~999 variables per statement
             Complaint.insert_many(batch).execute()
+        # The newest open ones wait for the care manager's verification and dispatch.
+        Complaint.update(awaiting_dispatch=True, department=None).where(
+            (Complaint.id > TOTAL - 200) & (Complaint.status != "closed")).execute()
     refresh_statistics()
     return rows
 
@@ -112,6 +115,7 @@ def main():
     cases = [
         ("care", "inbox, open, first page", "/inbox"),
         ("care", "inbox, open, page 20", "/inbox?page=20"),
+        ("care", "triage list (to verify and dispatch)", "/inbox?status=to_dispatch"),
         ("care", "inbox, all statuses", "/inbox?status=all"),
         ("care", "inbox, closed", "/inbox?status=closed"),
         ("care", "filter category + severity", "/inbox?category=price&severity=major"),

@@ -73,12 +73,12 @@ def _filtered(form, now):
 def _mine():
     """The calls that are this person's to make: their own, and those of their role.
 
-    "No owner" is written IFNULL(owner, 0) = 0 so that SQLite reads the open queue's
-    covering index rather than joining two searches of the owner index row by row."""
+    "No owner" is written COALESCE(owner, 0) = 0, which no index answers, so that SQLite reads
+    the open queue's covering index rather than joining two searches of the owner index."""
     mine = Call.owner == current_user.id
     roles = [r for r in ("callback_clerk", "care_manager") if current_user.has_role(r)]
     if roles:
-        mine |= (fn.IFNULL(Call.owner, 0) == 0) & Call.owner_role.in_(roles)
+        mine |= (fn.COALESCE(Call.owner, 0) == 0) & Call.owner_role.in_(roles)
     return mine
 
 
