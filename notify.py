@@ -87,10 +87,10 @@ class Batch:
 
 def message(kind, complaint, clock, language, calendar):
     """Subject and body in the recipient's language."""
-    values = {"number": complaint.number, "customer": complaint.customer_name,
-              "clock": catalog.label("clock", clock.kind) if clock else "",
-              "due": calendar.local(clock.due_at).strftime("%Y-%m-%d %H:%M") if clock else ""}
     with _locale(language):
+        values = {"number": complaint.number, "customer": complaint.customer_name,
+                  "clock": catalog.label("clock", clock.kind) if clock else "",
+                  "due": calendar.local(clock.due_at).strftime("%Y-%m-%d %H:%M") if clock else ""}
         subjects = {
             "before": _("Reminder: %(number)s is due tomorrow (%(clock)s)", **values),
             "due_day": _("Due today: %(number)s (%(clock)s by %(due)s)", **values),

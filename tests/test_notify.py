@@ -271,3 +271,20 @@ def test_personal_webhooks_are_gone_only_email_remains(as_user):
     assert "webhook" not in page.lower()
     post(client, "/account", {"language": "zh_CN", "email": "f@dealer.test", "webhook_url": "http://169.254.169.254/"})
     assert not hasattr(User.get(User.username == "front"), "webhook_url")
+
+
+def test_an_english_reader_gets_english_mail_and_summaries(app, smtp, make_complaint, staff):
+    """Mail written by the consumer is in the reader's language, the deadline's name included."""
+    User.update(email="gm@dealer.test", email_kinds="overdue,before,due_day", language="en").where(
+        User.username == "gm").execute()
+    User.update(email="care@dealer.test", digest=True, language="en").where(User.username == "care").execute()
+    make_complaint(by="advisor", now=NOW - timedelta(days=1), category="product_quality",
+                   customer_name="Li Lei", major_facts=["fire"])
+    with app.app_context():
+        workflow.sweep(NOW)
+        notify.send_digests(NOW, Calendar())
+    mails = list(Outbox.select().where(Outbox.channel == "email"))
+    assert {m.target for m in mails} == {"gm@dealer.test", "care@dealer.test"}
+    assert any("First contact" in m.subject for m in mails)
+    chinese = [m.subject + m.body for m in mails if any("\u3400" <= c <= "\u9fff" for c in m.subject + m.body)]
+    assert chinese == []
