@@ -162,3 +162,9 @@ class ProcessForm(BaseForm):
         validators=[InputRequired()])
     repeat_days = IntegerField(_l("A complaint is a repeat when the same phone or VIN complained within (days)"),
                                validators=[InputRequired(), NumberRange(min=1, max=3650)])
+
+
+class DealershipForm(BaseForm):
+    name = StringField(_l("Dealership name"), filters=[stripped], validators=[InputRequired(), Length(max=80)])
+    address = StringField(_l("Address"), filters=[stripped], validators=[Length(max=160)])
+    phone = StringField(_l("Phone"), filters=[stripped], validators=[Length(max=40)])

@@ -22,7 +22,8 @@ log = logging.getLogger("complaints.audit")
 ACTIONS = (
     "login", "login_failed", "login_refused", "logout", "denied", "password_reset", "password_changed",
     "user_created", "user_changed", "department_changed", "rule_changed", "calendar_changed",
-    "escalation_changed", "complaint_viewed", "complaint_printed", "attachment_downloaded", "export",
+    "escalation_changed", "dealership_changed", "complaint_viewed", "complaint_printed", "attachment_downloaded",
+    "export",
 )
 
 

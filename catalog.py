@@ -338,6 +338,7 @@ AUDIT_ACTIONS = [
     ("rule_changed", _l("Deadline rule changed")),
     ("calendar_changed", _l("Calendar changed")),
     ("escalation_changed", _l("Escalation settings changed")),
+    ("dealership_changed", _l("Dealership details changed")),
     ("complaint_viewed", _l("Complaint opened")),
     ("complaint_printed", _l("Complaint printed")),
     ("attachment_downloaded", _l("Attachment opened")),

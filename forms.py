@@ -191,6 +191,19 @@ class NoteForm(ActionForm):
     text = text(_l("Note"), required=True)
 
 
+def handler_choices(department_id):
+    """The department's own staff first, then everyone else who handles complaints (not
+    accounts that only administer or only oversee: the administrator, the general manager)."""
+    staff = [u for u in User.with_roles(User.active_staff()) if u.roles - {"admin", "general_manager"}]
+    own = [SelectChoice(str(u.id), u.display_name) for u in staff if u.department_id == department_id]
+    others = [SelectChoice(str(u.id), u.display_name) for u in staff if u.department_id != department_id]
+    groups = {"": [SelectChoice("", _l("— nobody yet —"))]}
+    if own:
+        groups[_l("This department")] = own
+    groups[_l("Other staff") if own else _l("Staff")] = others
+    return groups
+
+
 class AssignForm(ActionForm):
     department = SelectField(_l("Department"), validators=[Optional()])
     handler = SelectField(_l("Handler"), validators=[Optional()])
@@ -198,7 +211,10 @@ class AssignForm(ActionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.department.choices = department_choices(_l("— to triage —"))
-        self.handler.choices = user_choices(_l("— nobody yet —"))
+        self.handler.choices = [SelectChoice("", _l("— nobody yet —"))]
+
+    def bind(self, complaint):
+        self.handler.choices = handler_choices(complaint.department_id)
 
 
 class ResolveForm(ActionForm):
@@ -219,6 +235,13 @@ class ReasonForm(ActionForm):
     reason = text(_l("Reason"), required=True)
 
 
+# The inbox's orders: "urgency" puts what can still be saved (due within the next hours)
+# before what is already late, then everything else by its deadline.
+INBOX_ORDERS = [("urgency", _l("Most urgent first")), ("due", _l("Deadline, soonest first")),
+                ("-due", _l("Deadline, latest first")), ("-received", _l("Received, newest first")),
+                ("received", _l("Received, oldest first"))]
+
+
 class InboxFilter(PlainForm):
     """The inbox's filters; read from the query string, so no CSRF."""
     q = StringField(_l("Search"), validators=[Optional(), Length(max=60)], filters=[stripped])
@@ -231,8 +254,12 @@ class InboxFilter(PlainForm):
     severity = choice(_l("Severity"), "severity", required=False)
     channel = choice(_l("Channel"), "channel", required=False)
     handler = SelectField(_l("Handler"), validators=[Optional()])
-    due = SelectField(_l("Deadline"), choices=options([("", _l("All")), ("due_today", _l("Due today")),
+    due = SelectField(_l("Deadline"), choices=options([("", _l("All")), ("soon", _l("Due within 4 hours")),
+                                                      ("due_today", _l("Due today")),
                                                       ("overdue", _l("Overdue"))]), validators=[Optional()])
+    received_from = DateField(_l("Received from"), validators=[Optional()])
+    received_to = DateField(_l("Received until"), validators=[Optional()])
+    sort = SelectField(_l("Order"), choices=options(INBOX_ORDERS), default="urgency", validators=[Optional()])
     mine = BooleanField(_l("Mine"))
     page = IntegerField(_l("Page"), default=1, validators=[Optional(), NumberRange(min=1, max=100_000)])
 
@@ -240,8 +267,13 @@ class InboxFilter(PlainForm):
         super().__init__(*args, **kwargs)
         self.department.choices = department_choices(_l("All"))
         self.handler.choices = user_choices(_l("All"))
+        self.handler.choices.insert(1, SelectChoice("nobody", _l("Not yet taken")))
         for name in ("category", "severity", "channel"):
             self[name].choices[0] = SelectChoice("", _l("All"))
+
+    def validate_received_to(self, field):
+        if field.data and self.received_from.data and field.data < self.received_from.data:
+            raise ValidationError(_l("The end comes before the start."))
 
 
 EMAIL = Regexp(r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address like name@example.com."))
@@ -317,6 +349,9 @@ class DispatchForm(ActionForm):
         super().__init__(*args, **kwargs)
         self.department.choices = department_choices(_l("— choose —"))
         self.handler.choices = user_choices(_l("— nobody yet —"))
+
+    def bind(self, complaint):
+        self.handler.choices = handler_choices(complaint.department_id)
 
 
 class AcknowledgeForm(ActionForm):

@@ -38,24 +38,45 @@ def smtp_configured():
 
 
 class Batch:
-    """Notifications and outbox rows gathered during one change, written together."""
+    """Notifications and outbox rows gathered during one change, written together.
+
+    One notification per person, complaint and kind: a complaint late on two deadlines at
+    once tells each person once (about the deadline due first), and newer news replaces
+    what the person has not read yet about the same complaint."""
 
     def __init__(self, now, calendar, departments=None):
         self.now, self.calendar = now, calendar
         self.departments = departments  # {id: Department} when the caller has them already
         self.notifications, self.outbox = [], []
+        self._told = {}  # (user id, complaint id, kind) -> the clock told about
+        self._robots_told = set()
 
     def add(self, users, complaint, clock, kind, urgent=False):
         for user in users:
+            key = (user.id, complaint.id, kind)
+            if key in self._told:
+                self._keep_earliest(key, clock)
+                continue
+            self._told[key] = clock
             self.notifications.append({"user": user.id, "complaint": complaint.id, "clock": clock.id if clock else None,
                                        "kind": kind, "created_at": self.now, "urgent": urgent})
             if not user.digest:
                 self._personal(user, complaint, clock, kind, urgent)
         department = (self.departments.get(complaint.department_id) if self.departments is not None
                       else complaint.department)
-        if department is not None and department.webhook_url:
+        if department is not None and department.webhook_url and (complaint.id, kind) not in self._robots_told:
+            self._robots_told.add((complaint.id, kind))
             self._queue("webhook", department.webhook_url, complaint, clock, kind, urgent, "zh_CN",
                         department.webhook_format or "json", department.webhook_allow_lan)
+
+    def _keep_earliest(self, key, clock):
+        """Of two deadlines behind one notification, name the one due first."""
+        told = self._told[key]
+        if clock is not None and told is not None and clock.due_at < told.due_at:
+            self._told[key] = clock
+            for row in self.notifications:
+                if (row["user"], row["complaint"], row["kind"]) == key:
+                    row["clock"] = clock.id
 
     def add_call(self, users, call, level, urgent=False):
         """A call's reminder or escalation: under the bell, and by e-mail for whoever chose it."""
@@ -81,8 +102,25 @@ class Batch:
                             "send_after": send_after})
 
     def write(self):
+        _replace_unread(self.notifications)
         bulk_insert(Notification, self.notifications)
         bulk_insert(Outbox, self.outbox)
+
+
+def _replace_unread(rows):
+    """News a person has not yet read about the same complaint gives way to the newer news
+    (the latest deadline, at the top of the list), so the bell counts complaints, not clocks."""
+    complaint_rows = [r for r in rows if r.get("complaint")]
+    for start in range(0, len(complaint_rows), 500):
+        chunk = complaint_rows[start:start + 500]
+        keys = {(r["user"], r["complaint"], r["kind"]) for r in chunk}
+        older = (Notification.select(Notification.id, Notification.user, Notification.complaint, Notification.kind)
+                 .where(Notification.read_at.is_null()
+                        & Notification.complaint.in_({r["complaint"] for r in chunk})
+                        & Notification.user.in_({r["user"] for r in chunk})).tuples())
+        stale = [id_ for id_, user, complaint, kind in older if (user, complaint, kind) in keys]
+        if stale:
+            Notification.delete().where(Notification.id.in_(stale)).execute()
 
 
 def message(kind, complaint, clock, language, calendar):

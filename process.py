@@ -16,3 +16,15 @@ def settings():
 
 def save(values):
     Setting.write("process", {**settings(), **values})
+
+
+def dealership(fallback_name=""):
+    """The name, address and phone printed on the complaint form: the administrator's
+    settings page first, the DEALERSHIP_NAME environment variable as fallback."""
+    saved = Setting.read("dealership") or {}
+    return {"name": saved.get("name") or fallback_name, "address": saved.get("address", ""),
+            "phone": saved.get("phone", "")}
+
+
+def save_dealership(values):
+    Setting.write("dealership", values)

@@ -55,6 +55,9 @@ TRANSITIONS = {
     "acknowledge": {s: None for s in OPEN},
 }
 
+# Remarks for colleagues, never printed on the form the customer signs.
+INTERNAL_EVENTS = ("note", "remedial")
+
 ACTION_LABELS = {
     "contact": _l("Log a contact"),
     "note": _l("Add a note"),
@@ -307,6 +310,7 @@ def _callback(complaint, data, now, calendar):
     if data["outcome"] == "unhappy":
         complaint.status = "in_progress"
         complaint.reopen_count += 1
+        complaint.resolved_at = None
     data["event_data"] = {"outcome": data["outcome"]}
     return data.get("notes", "")
 
@@ -319,6 +323,7 @@ def _close(complaint, data, now, calendar):
 def _reopen(complaint, data, now, calendar):
     complaint.reopen_count += 1
     complaint.closed_at = None
+    complaint.resolved_at = None  # resolved again later, at its new time
     return data["reason"]
 
 
@@ -426,6 +431,29 @@ def available_actions(user, complaint):
     from permissions import can
     return [a for a in APPLY if complaint.status in TRANSITIONS[a] and can(user, a, complaint)
             and _applies(a, complaint)]
+
+
+def next_step(complaint, actions):
+    """The step the policy expects next that this user may take: the page's one primary
+    action; the rest fold away."""
+    c = complaint
+    wanted = []
+    if c.awaiting_dispatch:
+        wanted.append("dispatch")
+    if c.dispatched_at and not c.acknowledged_at and c.is_open:
+        wanted.append("acknowledge")
+    if c.is_open and c.handler_id is None:
+        wanted.append("assign")
+    if c.status == "registered":
+        wanted.append("contact")  # first contact is running
+    elif c.status == "in_progress":
+        if c.parts_stock == "out" and not c.parts_served_at:
+            wanted.append("parts_received")
+        wanted.append("findings" if not (c.cause and c.handling_method) else
+                      "solution" if not c.solution else "resolve")
+    elif c.status == "awaiting_callback":
+        wanted.append("callback")
+    return next((step for step in wanted if step in actions), None)
 
 
 def _applies(action, complaint):

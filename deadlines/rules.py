@@ -2,6 +2,7 @@
 severity, in the administrator's table; their defaults; what a complaint can wait for."""
 from datetime import timedelta
 
+import catalog
 from models import ClockRule, Setting, WaitReason
 
 KINDS = ("first_contact", "acknowledgement", "solution", "completion", "callback", "manufacturer_feedback")
@@ -47,6 +48,18 @@ def rule_for(kind, category, severity):
         if key in candidates:
             return candidates[key]
     return None
+
+
+def uncovered_without(rule):
+    """The (category, severity) pairs that would get no deadline of the rule's kind if it
+    were deleted, though they get one today: deleting it would silently stop that clock."""
+    rules = {(r.category, r.severity) for r in ClockRule.select().where(ClockRule.kind == rule.kind)}
+    after = rules - {(rule.category, rule.severity)}
+
+    def covered(keys, category, severity):
+        return any(k in keys for k in ((category, severity), (category, "*"), ("*", severity), ("*", "*")))
+    return [(c, s) for c, _c in catalog.CATEGORIES for s, _s in catalog.SEVERITIES
+            if covered(rules, c, s) and not covered(after, c, s)]
 
 
 def due_after(rule, start, calendar):

@@ -200,3 +200,42 @@ def test_print_is_the_form_of_its_business_line(as_user, make_complaint):
     assert "print.css" in after_page and after.number in after_page
     assert "class=\"signatures\"" in after_page
     assert after_page != sales_page
+
+
+def test_the_printed_form_keeps_internal_notes_off_the_customers_paper(as_user, make_complaint, staff):
+    c = make_complaint()
+    workflow.perform("note", c.id, c.version, staff["care"], NOW, text="客户脾气急，先找经理")
+    client = as_user("care")
+    printed = client.get(f"/complaints/{c.number}/print").get_data(as_text=True)
+    assert "客户脾气急" not in printed and "登记" in printed
+    assert "客户脾气急" in client.get(f"/complaints/{c.number}").get_data(as_text=True)  # still on the page
+    assert "客户总监" in printed.split('class="signatures"')[1]  # the care manager signs too
+
+
+def test_the_dealership_on_the_form_is_set_by_the_administrator(app, as_user, make_complaint):
+    c = make_complaint()
+    app.config["DEALERSHIP_NAME"] = "环境变量名"
+    printed = as_user("care").get(f"/complaints/{c.number}/print").get_data(as_text=True)
+    assert "环境变量名" in printed and "本公司" not in printed  # the environment's name, until one is saved
+    admin = as_user("admin")
+    bad = post(admin, "/admin/dealership", {"name": "", "address": "上海市嘉定区安亭镇 1 号", "phone": "021-1234"})
+    assert bad.status_code == 422 and "上海市嘉定区安亭镇 1 号" in bad.get_data(as_text=True)
+    post(admin, "/admin/dealership", {"name": "上海安亭汽车销售服务有限公司", "address": "安亭镇 1 号",
+                                      "phone": "021-1234"})
+    printed = as_user("care").get(f"/complaints/{c.number}/print").get_data(as_text=True)
+    assert "上海安亭汽车销售服务有限公司" in printed and "安亭镇 1 号" in printed and "021-1234" in printed
+
+
+def test_a_reopened_complaint_prints_no_old_completion_time(as_user, make_complaint, staff):
+    c = make_complaint()
+    mgr = staff["service_mgr"]
+    for action, data in [("contact", {"method": "phone", "summary": "x"}),
+                         ("findings", {"fields": {"verified_facts": "属实", "cause_class": "after_sales_service",
+                                                  "cause": "漏检", "handling_method": "返修", "root_cause": "",
+                                                  "improvement": ""}}),
+                         ("resolve", {"result": "ok"})]:
+        fresh_c = fresh(c)
+        workflow.perform(action, c.id, fresh_c.version, mgr, NOW, **data)
+    assert fresh(c).resolved_at == NOW
+    workflow.perform("callback", c.id, fresh(c).version, staff["care"], NOW, outcome="unhappy", notes="还响")
+    assert fresh(c).resolved_at is None

@@ -6,7 +6,7 @@ import pytest
 from helpers import post, sh
 
 import workflow
-from models import CalendarDay, ClockRule, Complaint, Department, Notification, Setting, User, WaitReason, utcnow
+from models import CalendarDay, Clock, ClockRule, Complaint, Department, Notification, Setting, User, WaitReason, utcnow
 
 
 def late_complaint(make_complaint, **fields):
@@ -133,8 +133,21 @@ def test_admin_edits_rules_with_errors_beside_the_field(as_user):
     assert post(client, f"/admin/rules/{rule.id}", {f"rule{rule.id}-amount": "3",
                                                    f"rule{rule.id}-unit": "working_days"}).status_code == 303
     assert (ClockRule.get_by_id(rule.id).amount, ClockRule.get_by_id(rule.id).unit) == (3, "working_days")
-    assert post(client, f"/admin/rules/{rule.id}", {"delete": "1"}).status_code == 303
+    asked = post(client, f"/admin/rules/{rule.id}", {"delete": "1"})  # asked once more, nothing gone yet
+    assert asked.status_code == 200 and 'name="confirmed"' in asked.get_data(as_text=True)
+    assert ClockRule.get_or_none(ClockRule.id == rule.id) is not None
+    assert post(client, f"/admin/rules/{rule.id}", {"delete": "1", "confirmed": "1"}).status_code == 303
     assert ClockRule.get_or_none(ClockRule.id == rule.id) is None
+
+
+def test_the_last_rule_a_deadline_needs_cannot_be_deleted(as_user, make_complaint):
+    client = as_user("admin")
+    catch_all = ClockRule.get((ClockRule.kind == "completion") & (ClockRule.category == "*")
+                              & (ClockRule.severity == "*"))
+    refused = post(client, f"/admin/rules/{catch_all.id}", {"delete": "1", "confirmed": "1"})
+    assert refused.status_code == 409 and "删除后它们将不再计时" in refused.get_data(as_text=True)
+    assert ClockRule.get_or_none(ClockRule.id == catch_all.id) is not None
+    assert make_complaint(category="price").clocks.where(Clock.kind == "completion").exists()
 
 
 def test_calendar_takes_a_years_list_all_or_nothing(as_user):
@@ -226,3 +239,53 @@ def test_user_chooses_what_reaches_them(as_user):
     assert ok.status_code == 303
     gm = User.get(User.username == "gm")
     assert (gm.email, gm.email_kinds, gm.digest) == ("gm@dealer.test", "overdue", True)
+
+
+def test_the_wall_shows_each_late_complaint_once_with_its_late_deadlines(as_user, make_complaint):
+    """A complaint weeks late on two deadlines is one row listing both; the worst comes first."""
+    mild = make_complaint(by="advisor", now=utcnow() - timedelta(days=20), category="price")
+    major = make_complaint(by="advisor", now=utcnow() - timedelta(days=10), category="product_quality",
+                           major_facts=["fire"])
+    page = as_user("gm").get("/overdue").get_data(as_text=True)
+    rows = page.split("<tbody>")[1].split("</tbody>")[0].split("<tr ")[1:]
+    assert [major.number in rows[0], mild.number in rows[1], len(rows)] == [True, True, 2]
+    assert rows[0].count('class="late-clock"') == 2 and "首次响应" in rows[0] and "处理完成" in rows[0]
+    summary = page.split('class="late-by"')[1].split("</dl>")[0]
+    assert "售后服务部 <strong>1</strong>" in summary and "销售部 <strong>1</strong>" in summary
+    assert '<strong class="due-overdue">2</strong>' in page
+
+
+def test_one_notification_per_complaint_with_its_deadline_due_time_and_handler(app, as_user, make_complaint,
+                                                                              staff):
+    """A major complaint swept when both its deadlines are late: the GM hears of it once, with
+    which deadline, when it was due and who handles it; the at-once alert stays on top."""
+    c = make_complaint(by="advisor", now=sh(2026, 11, 2, 9, 0), category="product_quality", major_facts=["fire"])
+    workflow.perform("assign", c.id, c.version, staff["service_mgr"], sh(2026, 11, 2, 9, 5),
+                     department=c.department, handler=staff["advisor"])
+    with app.app_context():
+        workflow.sweep(sh(2026, 11, 20, 12, 0))
+    gm = staff["gm"]
+    assert [n.kind for n in Notification.select().where(Notification.user == gm)
+            .order_by(Notification.kind)] == ["at_once", "overdue"]
+    client = as_user("gm")
+    page = client.get("/notifications").get_data(as_text=True)
+    top, rest = page.split('class="notifications plain urgent-list"')[1].split('class="notifications plain"')
+    assert "新车质量或重大投诉：立即通知" in top and "overdue" not in top  # the at-once alert, on top while unread
+    assert "首次响应" in rest and "2026-11-02 11:00" in rest and "Advisor" in rest
+    assert '<span class="count" aria-label="2 条未读">2</span>' in client.get(
+        "/notifications/bell", headers={"HX-Request": "true"}).get_data(as_text=True)
+    post(client, "/notifications/read-all", {})
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "urgent-list" not in page and page.count('<li class="') == 2
+
+
+def test_notifications_come_a_page_at_a_time(app, as_user, make_complaint, staff):
+    complaints = [make_complaint(by="advisor") for _ in range(60)]
+    Notification.insert_many([{"user": staff["gm"].id, "complaint": c.id, "kind": "overdue", "urgent": True,
+                               "created_at": utcnow() - timedelta(minutes=i)} for i, c in enumerate(complaints)]
+                             ).execute()
+    client = as_user("gm")
+    first = client.get("/notifications").get_data(as_text=True)
+    assert 'href="/notifications?page=2"' in first
+    second = client.get("/notifications?page=2").get_data(as_text=True)
+    assert second.count('<li class="') == 10

@@ -122,3 +122,71 @@ def test_query_count_does_not_grow_with_rows(app, as_user, make_complaint, staff
     assert page.count("/complaints/TS-") == 21
     assert len(many.queries) == len(few.queries)
     assert Complaint.select().count() == 21
+
+
+def urgent_and_late(make_complaint):
+    """Three complaints weeks late, one whose 2-hour first contact runs now, one with a day to go
+    (calendar hours, so the order does not depend on the time of day the test runs)."""
+    from models import ClockRule, utcnow
+    ClockRule.update(unit="hours").where(ClockRule.unit == "working_hours").execute()
+    late = [make_complaint(by="advisor", now=utcnow() - timedelta(days=20 + i), category="product_quality")
+            for i in range(3)]
+    urgent = make_complaint(by="advisor", now=utcnow(), category="product_quality")
+    calm = make_complaint(by="advisor", now=utcnow(), category="price")
+    return late, urgent, calm
+
+
+def test_what_can_still_be_saved_comes_first_then_what_is_late(as_user, make_complaint):
+    late, urgent, calm = urgent_and_late(make_complaint)
+    client = as_user("care")
+    page = client.get("/inbox").get_data(as_text=True)
+    assert numbers_in(page, [urgent, *reversed(late), calm]) == [c.number for c in [urgent, *reversed(late), calm]]
+    assert "共 5 条投诉" in page
+    counts = page.split('class="counts now-counts"')[1].split("</div>")[0]
+    assert "<strong>1</strong>4 小时内到期" in counts and "<strong>3</strong>超期" in counts
+    # The time left says which deadline it is about.
+    row = page.split(urgent.number)[2].split("</tr>")[0]
+    assert "首次响应" in row
+    # A status filter keeps the same order (it used to sort newest first).
+    registered = client.get("/inbox?status=registered").get_data(as_text=True)
+    assert registered.index(urgent.number) < registered.index(late[0].number) < registered.index(calm.number)
+
+
+def test_column_headers_sort_with_and_without_script(as_user, make_complaint):
+    late, urgent, calm = urgent_and_late(make_complaint)
+    client = as_user("care")
+    page = client.get("/inbox").get_data(as_text=True)
+    assert 'href="/inbox?sort=received"' in page and 'hx-get="/inbox?sort=received"' in page
+    oldest = client.get("/inbox?sort=received").get_data(as_text=True)
+    assert oldest.index(late[2].number) < oldest.index(late[0].number) < oldest.index(calm.number)
+    assert 'href="/inbox?sort=-received"' in oldest  # the same header turns the order round
+    newest = client.get("/inbox?sort=-received", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert newest.index(calm.number) < newest.index(late[0].number) < newest.index(late[2].number)
+    assert 'hx-swap-oob="true"' in newest  # the filters' order follows the header
+    latest_due = client.get("/inbox?sort=-due").get_data(as_text=True)
+    assert latest_due.index(calm.number) < latest_due.index(urgent.number) < latest_due.index(late[0].number)
+
+
+def test_received_date_range(as_user, make_complaint):
+    first = make_complaint(now=NOW - timedelta(days=10))
+    second = make_complaint(now=NOW - timedelta(days=5))
+    third = make_complaint(now=NOW)
+    client = as_user("care")
+    day = (NOW - timedelta(days=5)).date().isoformat()
+    page = client.get(f"/inbox?received_from={day}&received_to={day}").get_data(as_text=True)
+    assert numbers_in(page, [first, second, third]) == [second.number]
+    backwards = client.get(f"/inbox?received_from={NOW.date()}&received_to={day}").get_data(as_text=True)
+    assert "结束日期早于开始日期" in backwards
+
+
+def test_not_yet_taken_is_counted_and_listed_for_managers(as_user, make_complaint, staff):
+    taken = make_complaint(by="advisor", category="after_sales_service")
+    workflow.perform("assign", taken.id, taken.version, staff["service_mgr"], NOW,
+                     department=taken.department, handler=staff["advisor"])
+    waiting = make_complaint(by="advisor", category="after_sales_service")
+    client = as_user("service_mgr")
+    page = client.get("/inbox").get_data(as_text=True)
+    assert "<strong>1</strong>尚无处理人" in page
+    listed = client.get("/inbox?handler=nobody").get_data(as_text=True)
+    assert numbers_in(listed, [taken, waiting]) == [waiting.number]
+    assert "尚无处理人" not in as_user("front").get("/inbox").get_data(as_text=True).split("<form")[0]

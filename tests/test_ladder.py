@@ -57,7 +57,9 @@ def test_registered_1730_on_the_last_day_before_the_holiday(make_complaint, staf
     assert sent(sweep(sh(2026, 10, 14, 18, 0))) == []  # late after closing time: tomorrow morning
     assert sent(sweep(sh(2026, 10, 15, 8, 30))) == [("completion", "overdue", ["care", "gm"])]
     assert sent(sweep(sh(2026, 10, 20, 9, 0))) == []   # each step once
-    assert ladder_notes().where(Notification.user == staff["gm"]).count() == 2
+    # One notification per complaint and kind: the completion's overdue replaced the unread first-contact one.
+    told = list(ladder_notes().where(Notification.user == staff["gm"]))
+    assert [(n.kind, n.clock.kind) for n in told] == [("overdue", "completion")]
 
 
 def test_two_sweeps_at_the_same_instant_notify_once(make_complaint, sweep):

@@ -149,7 +149,9 @@ def _dispatch_defaults(complaint):
 
 def detail_context(complaint, failed=None):
     """What the complaint page shows; `failed` is (action, form) that came back with errors."""
-    return {"complaint": complaint, "forms": action_forms(complaint, failed),
+    forms = action_forms(complaint, failed)
+    return {"complaint": complaint, "forms": forms, "primary": workflow.next_step(complaint, forms),
+            "failed_action": failed[0] if failed else None,
             "timeline": list(Event.timeline(complaint)), "clocks": clocks.clocks_of(complaint),
             "parts": list(PartsLine.select().where(PartsLine.complaint == complaint).order_by(PartsLine.id)),
             "attachments": Attachment.on(complaint), "repeats": _repeats(complaint),

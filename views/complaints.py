@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import audit
+import process
 import validators as fmt
 import workflow
 from forms import ComplaintForm
@@ -88,8 +89,10 @@ def print_form(number):
     """The complaint as its paper form (sales or after-sales), for A4."""
     complaint = get_complaint_or_404(number)
     audit.record("complaint_printed", actor=current_user, target=number)
+    # The customer signs this paper: internal notes stay in the app.
+    timeline = [e for e in Event.timeline(complaint) if e.kind not in workflow.INTERNAL_EVENTS]
     return render("complaints/print.html", complaint=complaint, attachments=Attachment.on(complaint),
-                  timeline=list(Event.timeline(complaint)))
+                  timeline=timeline, dealer=process.dealership(current_app.config["DEALERSHIP_NAME"]))
 
 
 @bp.route("/<number>/edit", methods=["GET", "POST"])

@@ -1,13 +1,20 @@
-"""The inbox: open complaints the user may see, filtered, searched, paged."""
+"""The inbox: open complaints the user may see, filtered, searched, sorted, paged."""
+from datetime import time, timedelta
+
 from flask import Blueprint, current_app, request, url_for
 from flask_login import current_user, login_required
-from peewee import JOIN
+from peewee import JOIN, Case, fn
 
 from forms import InboxFilter
-from models import OPEN_STATUSES, Complaint, Department, User, utcnow
-from views import current_calendar, render
+from models import OPEN_STATUSES, Clock, Complaint, Department, User, utcnow
+from views import current_calendar, is_fragment, render
 
 bp = Blueprint("inbox", __name__)
+
+# "Due soon": what can still be saved if someone acts now.
+SOON = timedelta(hours=4)
+COUNT_CAP = 10_000
+OPEN_FILTERS = {"open", "to_dispatch", "to_acknowledge", *OPEN_STATUSES}
 
 
 @bp.get("/inbox")
@@ -18,10 +25,16 @@ def index():
     form.validate()  # a value that fails is not used, and the page says so
     size = current_app.config["PAGE_SIZE"]
     page = form.page.data if not form.page.errors and form.page.data else 1
-    rows = list(inbox_query(current_user, form).limit(size + 1).offset((page - 1) * size))
-    return render("inbox/index.html", "inbox/_rows.html", form=form, rows=rows[:size],
-                  page=page, has_next=len(rows) > size, page_url=_page_url, ignored=ignored_filters(form),
-                  triage=triage_count(current_user))
+    now = utcnow()
+    query = inbox_query(current_user, form, now)
+    rows = list(query.limit(size + 1).offset((page - 1) * size))
+    fragment = is_fragment()  # the table alone: the counts above it stay as they are
+    return render("inbox/index.html", "inbox/_rows.html", form=form, rows=rows[:size], page=page,
+                  has_next=len(rows) > size, page_url=_page_url, sort_url=_sort_url, sort=_sort(form),
+                  ignored=ignored_filters(form), count=_capped_count(query), cap=COUNT_CAP,
+                  next_clock=next_clock_kinds(rows[:size]), oob=fragment,
+                  triage=0 if fragment else triage_count(current_user),
+                  now_counts=None if fragment else now_counts(current_user, now))
 
 # Found through the small partial index complaint_to_dispatch: "= True" (SQLite scans every row to
 # test a bare column), and the status as an expression (status || ''), which no index answers, so
@@ -37,9 +50,34 @@ def triage_count(user):
     return Complaint.select().where(WAITING_FOR_DISPATCH).count()
 
 
+def now_counts(user, now):
+    """The first screen's answer to "what must I do now": each figure opens its list."""
+    mine = Complaint.visible_to(user).where(Complaint.status.in_(OPEN_STATUSES))
+    counts = {"soon": mine.where((Complaint.next_due_at >= now) & (Complaint.next_due_at < now + SOON)).count(),
+              "overdue": mine.where(Complaint.next_due_at < now).count()}
+    if user.has_role("department_manager", "care_manager", "general_manager"):
+        counts["nobody"] = mine.where(Complaint.handler.is_null()).count()
+    return counts
+
+
+def next_clock_kinds(rows):
+    """{complaint id: the kind of deadline its time-left refers to}, in one query for the page."""
+    open_rows = [c.id for c in rows if c.next_due_at is not None]
+    if not open_rows:
+        return {}
+    clocks = (Clock.select(Clock.complaint, Clock.kind, Clock.due_at)
+              .where(Clock.complaint.in_(open_rows) & Clock.met_at.is_null() & Clock.stopped_at.is_null())
+              .order_by(Clock.due_at.desc()))
+    return {clock.complaint_id: clock.kind for clock in clocks}  # the earliest wins, being last
+
+
 def ignored_filters(form):
     """"filter: why" for each filter that was given but not understood."""
     return [f"{form[name].label.text}: {form[name].errors[0]}" for name in form._fields if form[name].errors]
+
+
+def _capped_count(query):
+    return query.select(Complaint.id).order_by().limit(COUNT_CAP + 1).count()
 
 
 def _page_url(page):
@@ -48,12 +86,24 @@ def _page_url(page):
     return url_for("inbox.index", **args)
 
 
+def _sort(form):
+    return _valid(form.sort) or "urgency"
+
+
+def _sort_url(column, current):
+    """A header's link: sort by this column, or turn it round when it is the order already."""
+    args = request.args.to_dict()
+    args.pop("page", None)
+    args["sort"] = f"-{column}" if current == column else column
+    return url_for("inbox.index", **args)
+
+
 def _valid(field):
     return field.data if field.data and not field.errors else None
 
 
-def inbox_query(user, form):
-    """One query: the complaints with their department and handler, oldest first."""
+def inbox_query(user, form, now):
+    """One query: the complaints with their department and handler, in the order asked for."""
     handler = User.alias()
     query = (Complaint.visible_to(user)
              .select(Complaint, Department, handler)
@@ -78,22 +128,48 @@ def inbox_query(user, form):
     if _valid(form.department):
         query = query.where(Complaint.department == int(form.department.data))
     if _valid(form.handler):
-        query = query.where(Complaint.handler == int(form.handler.data))
+        query = query.where(Complaint.handler.is_null() if form.handler.data == "nobody"
+                            else Complaint.handler == int(form.handler.data))
     if form.mine.data:
         query = query.where((Complaint.handler == user) | (Complaint.registered_by == user))
     if _valid(form.q):
         query = query.where(Complaint.matching(form.q.data))
     if _valid(form.due):
-        query = query.where(_due_filter(form.due.data))
-    if status in ("open", "to_dispatch", "to_acknowledge"):
-        # Open work by the deadline that falls first, then the longest waiting.
-        return query.order_by(Complaint.next_due_at, Complaint.id)
-    return query.order_by(Complaint.received_at.desc(), Complaint.id)
+        query = query.where(_due_filter(form.due.data, now))
+    query = _received_between(query, _valid(form.received_from), _valid(form.received_to))
+    return query.order_by(*_order(_sort(form), status in OPEN_FILTERS, now))
 
 
-def _due_filter(due):
-    now = utcnow()
+def _order(sort, open_only, now):
+    if sort == "urgency" and not open_only:
+        sort = "-received"  # closed complaints have no deadline left to order by
+    if sort == "urgency":
+        due = Complaint.next_due_at
+        group = Case(None, [((due >= now) & (due < now + SOON), 0), (due < now, 1), (due.is_null(), 3)], 2)
+        return [group, due, Complaint.id]
+    if sort in ("due", "-due"):
+        due = fn.COALESCE(Complaint.next_due_at, "9999")  # no deadline running: last
+        return [due.desc() if sort == "-due" else due, Complaint.id]
+    if sort == "received":
+        return [Complaint.received_at, Complaint.id]
+    return [Complaint.received_at.desc(), Complaint.id.desc()]
+
+
+def _received_between(query, first, last):
+    """Received on or after the local day `first` and on or before the local day `last`."""
+    calendar = current_calendar()
+    if first:
+        query = query.where(Complaint.received_at >= calendar.at(first, time(0, 0)))
+    if last:
+        query = query.where(Complaint.received_at < calendar.at(last + timedelta(days=1), time(0, 0)))
+    return query
+
+
+def _due_filter(due, now):
     if due == "overdue":
         return Complaint.next_due_at < now
+    if due == "soon":
+        return (Complaint.next_due_at >= now) & (Complaint.next_due_at < now + SOON)
     end_of_today = current_calendar().midnight_after(now)
     return (Complaint.next_due_at >= now) & (Complaint.next_due_at < end_of_today)
+

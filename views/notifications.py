@@ -4,22 +4,39 @@ from flask_login import current_user, login_required
 from peewee import JOIN
 
 import notify
-from models import Call, Complaint, Notification, utcnow
+from models import Call, Clock, Complaint, Notification, User, utcnow
 from views import deny, render
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 PAGE = 50
+# The customer still unhappy after the callback; a product-quality or major complaint for the GM.
+STAY_ON_TOP = ("unhappy", "at_once")
 
 
 @bp.get("")
 @login_required
 def index():
-    """The user's notifications, newest first."""
-    items = list(Notification.select(Notification, Complaint, Call)
-                 .join(Complaint, JOIN.LEFT_OUTER).switch(Notification).join(Call, JOIN.LEFT_OUTER)
-                 .where(Notification.user == current_user.id)
-                 .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(PAGE))
-    return render("notifications/index.html", items=items)
+    """Unread urgent news (an unhappy customer, a product-quality or major complaint) on top
+    until read; then everything, newest first, a page at a time."""
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    mine = Notification.user == current_user.id
+    on_top = Notification.kind.in_(STAY_ON_TOP) & Notification.read_at.is_null()
+    urgent = list(_with_details(mine & on_top).limit(PAGE))
+    rest = list(_with_details(mine & ~on_top)
+                .limit(PAGE + 1).offset((page - 1) * PAGE))
+    return render("notifications/index.html", urgent=urgent if page == 1 else [], items=rest[:PAGE],
+                  page=page, has_next=len(rest) > PAGE, unread=notify.unread_count(current_user))
+
+
+def _with_details(where):
+    """Notifications with their complaint, deadline, handler and call: one query."""
+    handler = User.alias()
+    return (Notification.select(Notification, Complaint, Clock, handler, Call)
+            .join(Complaint, JOIN.LEFT_OUTER).switch(Notification)
+            .join(Clock, JOIN.LEFT_OUTER).switch(Complaint)
+            .join(handler, JOIN.LEFT_OUTER, on=(Complaint.handler == handler.id), attr="handler")
+            .switch(Notification).join(Call, JOIN.LEFT_OUTER)
+            .where(where).order_by(Notification.created_at.desc(), Notification.id.desc()))
 
 
 @bp.get("/bell")

@@ -1,10 +1,11 @@
-"""The owner's overdue list: every late clock at a glance, refreshing itself."""
+"""The owner's overdue wall: one row per late complaint, the worst first, counts by
+department and handler on top; it refreshes itself and reads the same at 10 or 5,000."""
+from collections import Counter
 from datetime import timedelta
-from itertools import groupby
 
 from flask import Blueprint
 from flask_login import current_user, login_required
-from peewee import JOIN
+from peewee import JOIN, Case, fn
 
 from deadlines import calendar_days
 from models import Clock, Complaint, Department, Event, User, utcnow
@@ -12,6 +13,8 @@ from views import current_calendar, deny, render
 
 bp = Blueprint("overdue", __name__)
 SEVERITY_ORDER = {"major": 0, "intermediate": 1, "irrational": 2, "general": 3}
+# The rows a wall can show and a person can read; the rest are counted and a click away.
+SHOWN = 60
 
 
 def can_see_board(user):
@@ -21,56 +24,77 @@ def can_see_board(user):
 @bp.get("/overdue")
 @login_required
 def board():
-    """Overdue clocks by department and handler, major first; the page polls itself."""
+    """Late complaints, worst first, with their late deadlines; the page polls itself."""
     if not can_see_board(current_user):
         deny(404)
     now, calendar = utcnow(), current_calendar()
-    late = overdue_clocks(now)
+    complaints = worst_first(now, SHOWN)
     today_ends = calendar.midnight_after(now)
-    counts = {"due_today": _due_between(now, today_ends),
-              "due_tomorrow": _due_between(today_ends, today_ends + timedelta(days=1)),
-              "overdue": len(late)}
-    return render("overdue/board.html", "overdue/_board.html", groups=_grouped(late), counts=counts,
-                  remedial=_last_remedial([c.complaint_id for c in late]), now=now,
+    by_place = late_by_department_and_handler(now)
+    counts = {"overdue": sum(by_place.values()), "due_today": _due_between(now, today_ends),
+              "due_tomorrow": _due_between(today_ends, today_ends + timedelta(days=1))}
+    return render("overdue/board.html", "overdue/_board.html", complaints=complaints, counts=counts,
+                  late_clocks=_late_clocks([c.id for c in complaints], now), summary=_summary(by_place),
+                  remedial=_last_remedial([c.id for c in complaints]), now=now,
                   missing=calendar_days.missing_years(calendar.local_day(now)))
 
 
-def overdue_clocks(now):
-    """Open, running clocks past their deadline, with complaint, department and handler: one query."""
+def _late(now):
+    """Open, running clocks past their deadline."""
+    return (Clock.met_at.is_null() & Clock.stopped_at.is_null() & Clock.paused_since.is_null()
+            & (Clock.due_at < now))
+
+
+def worst_first(now, limit):
+    """The late complaints, major first, then the longest late: one grouped query."""
     handler = User.alias()
-    return list(Clock.select(Clock, Complaint, Department, handler)
-                .join(Complaint)
+    worst = fn.MIN(Clock.due_at)
+    severity = Case(Complaint.severity, [(code, rank) for code, rank in SEVERITY_ORDER.items()], 9)
+    return list(Complaint.select(Complaint, Department, handler, worst.alias("worst_due"))
+                .join(Clock, on=(Clock.complaint == Complaint.id))
+                .switch(Complaint)
                 .join(Department, JOIN.LEFT_OUTER, on=(Complaint.department == Department.id), attr="department")
                 .switch(Complaint)
                 .join(handler, JOIN.LEFT_OUTER, on=(Complaint.handler == handler.id), attr="handler")
-                .where(Clock.met_at.is_null(), Clock.stopped_at.is_null(), Clock.paused_since.is_null(),
-                       Clock.due_at < now)
-                .order_by(Clock.due_at))
+                .where(_late(now))
+                .group_by(Complaint.id)
+                .order_by(severity, worst, Complaint.id)
+                .limit(limit))
+
+
+def late_by_department_and_handler(now):
+    """{(department id, handler id): late complaints}: the wall's summary, counted in the database."""
+    rows = (Clock.select(Complaint.department, Complaint.handler, fn.COUNT(fn.DISTINCT(Complaint.id)).alias("n"))
+            .join(Complaint).where(_late(now))
+            .group_by(Complaint.department, Complaint.handler).tuples())
+    return {(department, handler): n for department, handler, n in rows}
+
+
+def _summary(by_place):
+    """Late complaints per department and per handler, most first, with their names."""
+    departments, handlers = Counter(), Counter()
+    for (department, handler), n in by_place.items():
+        departments[department] += n
+        handlers[handler] += n
+    names = {d.id: d.label for d in Department.select().where(Department.id.in_([d for d in departments if d]))}
+    people = {u.id: u.display_name for u in User.select().where(User.id.in_([h for h in handlers if h]))}
+    return {"departments": [(names.get(d), n) for d, n in departments.most_common()],
+            "handlers": [(people.get(h), n) for h, n in handlers.most_common()]}
+
+
+def _late_clocks(complaint_ids, now):
+    """{complaint id: [its late clocks, longest late first]} for the rows shown (one query)."""
+    found = {}
+    for clock in (Clock.select().where(Clock.complaint.in_(complaint_ids or [0]) & _late(now))
+                  .order_by(Clock.due_at)):
+        found.setdefault(clock.complaint_id, []).append(clock)
+    return found
 
 
 def _due_between(start, end):
-    return (Clock.select().where(Clock.met_at.is_null(), Clock.stopped_at.is_null(),
-                                 Clock.due_at >= start, Clock.due_at < end).count())
-
-
-def _grouped(clocks):
-    """[(department, [(handler, [clock…])…])…]: within a handler, major first, then longest overdue."""
-    def dept_key(c):
-        d = c.complaint.department
-        return (d.id if d else 0)
-
-    def handler_key(c):
-        return c.complaint.handler.id if c.complaint.handler else 0
-
-    result = []
-    for _dept, in_dept in groupby(sorted(clocks, key=dept_key), key=dept_key):
-        in_dept = list(in_dept)
-        handlers = []
-        for _h, mine in groupby(sorted(in_dept, key=handler_key), key=handler_key):
-            mine = sorted(mine, key=lambda c: (SEVERITY_ORDER.get(c.complaint.severity, 9), c.due_at))
-            handlers.append((mine[0].complaint.handler, mine))
-        result.append((in_dept[0].complaint.department, handlers))
-    return result
+    return (Clock.select(fn.COUNT(fn.DISTINCT(Clock.complaint)))
+            .where(Clock.met_at.is_null(), Clock.stopped_at.is_null(), Clock.due_at >= start, Clock.due_at < end)
+            .scalar())
 
 
 def _last_remedial(complaint_ids):

@@ -1,13 +1,14 @@
 """The administrator's policy screens: deadline rules, the escalation ladder and
 department robots (the calendar has its own: views/calendar.py)."""
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 import audit
 import process
-from admin_forms import DepartmentWebhookForm, LadderForm, ProcessForm, RuleForm, RuleLengthForm
+from admin_forms import DealershipForm, DepartmentWebhookForm, LadderForm, ProcessForm, RuleForm, RuleLengthForm
 from deadlines import ladder
+from deadlines import rules as rules_policy
 from models import ClockRule, Department, Setting, WaitReason
 from views import render
 from views.admin import admin_only
@@ -44,10 +45,7 @@ def change_rule(rule_id):
     rule = ClockRule.get_or_none(ClockRule.id == rule_id) or abort(404)
     before = _rule_facts(rule)
     if request.form.get("delete"):
-        rule.delete_instance()
-        _audit_rule(rule, before, None)
-        flash(_("Rule deleted."))
-        return redirect(url_for("settings.rules"), code=303)
+        return _delete_rule(rule, before)
     form = RuleLengthForm(prefix=f"rule{rule.id}")
     if not form.validate_on_submit():
         return _rules_page(RuleForm(formdata=None), 422, {rule.id: form})
@@ -55,6 +53,17 @@ def change_rule(rule_id):
     rule.save()
     _audit_rule(rule, before, _rule_facts(rule))
     flash(_("Rule saved. It applies to deadlines started from now on."))
+    return redirect(url_for("settings.rules"), code=303)
+
+
+def _delete_rule(rule, before):
+    """Asked once more before it goes; never the last rule a deadline needs."""
+    uncovered = rules_policy.uncovered_without(rule)
+    if uncovered or not request.form.get("confirmed"):
+        return render("settings/delete_rule.html", rule=rule, uncovered=uncovered, status=409 if uncovered else 200)
+    rule.delete_instance()
+    _audit_rule(rule, before, None)
+    flash(_("Rule deleted."))
     return redirect(url_for("settings.rules"), code=303)
 
 
@@ -121,3 +130,19 @@ def process_settings():
         flash(_("Process settings saved."))
         return redirect(url_for("settings.process_settings"), code=303)
     return render("settings/process.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/dealership", methods=["GET", "POST"])
+@admin_only
+def dealership():
+    """The name, address and phone printed at the top of every complaint form."""
+    current = process.dealership(current_app.config["DEALERSHIP_NAME"])
+    form = DealershipForm(data=current)
+    if form.validate_on_submit():
+        after = {"name": form.name.data, "address": form.address.data, "phone": form.phone.data}
+        process.save_dealership(after)
+        audit.record("dealership_changed", actor=current_user, target="dealership",
+                     detail=audit.changes(current, after))
+        flash(_("Dealership details saved."))
+        return redirect(url_for("settings.dealership"), code=303)
+    return render("settings/dealership.html", form=form, status=422 if form.errors else 200)

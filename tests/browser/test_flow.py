@@ -43,6 +43,10 @@ def test_register_find_and_log_a_contact(live_server, page, log_in, staff_passwo
     shot(page, "02-inbox-search")
 
     page.click(f"text={number}")
+    # Nobody handles it yet: assigning it is the one primary action; the rest are folded.
+    expect(page.locator(".next-step h3")).to_have_text("分派")
+    expect(page.locator("#action-contact")).to_be_hidden()
+    page.click(".more-actions > summary")
     page.click("summary:has-text('记录联系客户')")
     page.fill("#contact-summary", "已致电客户，约明天到店检查。")
     page.click("#action-contact button.primary")

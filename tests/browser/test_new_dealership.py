@@ -15,7 +15,8 @@ def log_out(page):
 
 
 def add_user(page, username, name, role, department):
-    page.click("text=用户")
+    page.click("nav.wide-only .dropdown summary")  # 系统管理: the administrator's screens
+    page.click("nav.wide-only a[href='/admin/users']")
     page.click("text=添加用户")
     page.fill("#username", username)
     page.fill("#display_name", name)
@@ -40,8 +41,9 @@ def first_login(page, live_server, username, given, own):
     page.click("text=投诉列表")
 
 
-def open_action(page, label):
-    page.click(f"summary:has-text('{label}')")
+def next_step(page, label):
+    """The policy's next step is the page's one primary action, open already."""
+    expect(page.locator(".next-step h3")).to_have_text(label)
 
 
 def test_a_new_dealership_handles_its_first_complaint(live_server, page, log_in, staff, staff_password):
@@ -68,21 +70,21 @@ def test_a_new_dealership_handles_its_first_complaint(live_server, page, log_in,
     first_login(page, live_server, "liu.service", handler_pw, "spare parts arrive friday")
     expect(page.locator("#inbox-rows")).to_contain_text(number)
     page.click(f"text={number}")
-    open_action(page, "分派")
+    next_step(page, "分派")
     page.select_option("#assign-handler", label="刘强")
     page.click("#action-assign button.primary")
     expect(page.locator(".events")).to_contain_text("已分派")
-    open_action(page, "记录联系客户")
+    next_step(page, "记录联系客户")
     page.fill("#contact-summary", "致电客户致歉，配件预计三天到货。")
     page.click("#action-contact button.primary")
     expect(page.locator(".badges")).to_contain_text("处理中")
-    open_action(page, "记录核实情况与原因")
+    next_step(page, "记录核实情况与原因")
     page.select_option("#findings-cause_class", "after_sales_service")
     page.fill("#findings-cause", "配件订货不及时。")
     page.fill("#findings-handling_method", "向区域配件中心申请调货。")
     page.click("#action-findings button.primary")
     expect(page.locator(".events")).to_contain_text("核实情况已记录")
-    open_action(page, "记录解决方案")
+    next_step(page, "记录解决方案")
     page.fill("#solution-solution", "调货更换压缩机，赠送一次保养。")
     page.check("#solution-acceptance-1")
     page.check("#solution-confirmed_in_writing")
@@ -90,7 +92,7 @@ def test_a_new_dealership_handles_its_first_complaint(live_server, page, log_in,
     page.fill("#solution-compensation_cost", "300")
     page.click("#action-solution button.primary")
     expect(page.locator(".events")).to_contain_text("解决方案已记录")
-    open_action(page, "标记为已处理")
+    next_step(page, "标记为已处理")
     page.fill("#resolve-result", "压缩机已更换，客户确认空调正常。")
     page.click("#action-resolve button.primary")
     expect(page.locator(".badges")).to_contain_text("待回访")

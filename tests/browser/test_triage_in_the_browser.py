@@ -33,7 +33,7 @@ def test_triage_dispatch_and_acknowledge(live_server, page, log_in, staff_passwo
     page.click(".triage-note a")
     expect(page).to_have_url(re.compile(r"status=to_dispatch"))
     page.click(f"text={number}")
-    page.click("summary:has-text('核实并下发')")
+    expect(page.locator(".next-step h3")).to_have_text("核实并下发")  # the next step, open already
     expect(page.locator("#dispatch-department")).to_have_value(re.compile(r"\d+"))  # prefilled by the category
     expect(page.locator("#dispatch-due_at")).not_to_have_value("")  # prefilled by the rule
     page.fill("#dispatch-verified_facts", "已电话核实：刹车片为副厂件，异响属实。")
@@ -46,7 +46,7 @@ def test_triage_dispatch_and_acknowledge(live_server, page, log_in, staff_passwo
     expect(page.locator("#inbox-rows")).to_contain_text(number)
     expect(page.locator("#inbox-rows")).to_contain_text("部门未签收")
     page.click(f"text={number}")
-    page.click("summary:has-text('签收')")
+    expect(page.locator(".next-step h3")).to_have_text("签收")
     page.click("#action-acknowledge button.primary")
     expect(page.locator(".events")).to_contain_text("部门已签收")
     expect(page.locator(".badges")).not_to_contain_text("部门未签收")
