@@ -53,10 +53,17 @@ def phone(form, field):
 
 
 def vin(form, field):
-    if field.data and not is_vin(field.data):
-        raise ValidationError(_l(
-            "A VIN has 17 letters and digits, never I, O or Q (you typed %(count)s).",
-            count=len(field.data)))
+    """Say what is actually wrong: the length, the letters I, O and Q, or another character."""
+    value = field.data
+    if not value or is_vin(value):
+        return
+    if len(value) != 17:
+        raise ValidationError(_l("A VIN has 17 letters and digits; you typed %(count)s.", count=len(value)))
+    forbidden = sorted({c for c in value if c in "IOQ"})
+    if forbidden:
+        raise ValidationError(_l("A VIN never contains the letters I, O or Q (to tell them from 1 and 0): "
+                                 "check %(letters)s.", letters=", ".join(forbidden)))
+    raise ValidationError(_l("A VIN has only letters and digits."))
 
 
 def plate(form, field):

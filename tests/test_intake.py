@@ -40,8 +40,10 @@ def test_it_shows_in_the_departments_inbox(as_user):
 
 @pytest.mark.parametrize("field, value, message", [
     ("customer_phone", "12345", "mobile number"),
-    ("vin", "LSVAB2180E212345O", "never I, O or Q"),
-    ("vin", "LSVAB2180E21234", "17 letters"),
+    ("vin", "LSVAB2180E212345O", "never contains the letters I, O or Q (to tell them from 1 and 0): check O"),
+    ("vin", "LSVAB2180E21234", "17 letters and digits; you typed 15"),
+    ("vin", "LSVAB2180E2123_5", "17 letters and digits; you typed 16"),
+    ("vin", "LSVAB2180E2123_56", "only letters and digits"),
     ("plate", "AB12345", "沪A12345"),
     ("customer_name", "", "This field is required"),
     ("description", "x" * 5001, "5000"),
@@ -125,3 +127,13 @@ def test_the_repeat_warning_counts_what_the_user_may_not_open(as_user, make_comp
 def test_the_intake_form_renders_as_a_page(as_user):
     page = as_user("front").get("/complaints/new").get_data(as_text=True)
     assert 'name="customer_phone"' in page and 'hx-get="/complaints/similar"' in page
+
+
+def test_required_fields_are_marked_before_submitting(as_user):
+    import re
+    page = as_user("front").get("/complaints/new").get_data(as_text=True)
+    assert "标有 * 的为必填项" in page
+    marked = {name: "required" in classes for classes, name in
+              re.findall(r'<div class="field([^"]*)">\s*<label for="([a-z_]+)"', page)}
+    assert [marked[n] for n in ("customer_name", "customer_phone", "description", "category")] == [True] * 4
+    assert [marked[n] for n in ("plate", "vin")] == [False, False]
