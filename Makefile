@@ -46,10 +46,11 @@ update-translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --no-location --sort-output --no-wrap .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --no-wrap
 
-# Browser tests drive Debian's chromium; nothing is downloaded by Playwright.
+# Browser tests drive Debian's chromium; nothing is downloaded by Playwright. A Chinese
+# font, so the screenshots under docs/ show Chinese rather than empty boxes.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-	  $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	@{ command -v chromium && dpkg -s fonts-wqy-zenhei; } >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-wqy-zenhei >/dev/null; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

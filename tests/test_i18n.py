@@ -92,8 +92,8 @@ def test_the_english_catalog_holds_no_chinese():
     assert [msgid for msgid, texts in shown.items() if any(chinese(t) for t in texts)] == []
 
 
-ADMIN_PAGES = ["/account", "/admin/users", "/admin/users/new", "/admin/departments", "/admin/rules",
-               "/admin/calendar", "/admin/ladder", "/admin/process", "/admin/callbacks", "/admin/audit"]
+ADMIN_PAGES = ["/account", "/admin/users", "/admin/users/new", "/admin/departments", "/admin/dealership",
+               "/admin/rules", "/admin/calendar", "/admin/ladder", "/admin/process", "/admin/callbacks", "/admin/audit"]
 CARE_PAGES = ["/inbox", "/inbox?due=overdue", "/overdue", "/callbacks", "/notifications", "/parts",
               "/complaints/new", "/callbacks/deliveries/new", "/callbacks/visits/new", "/callbacks/import"]
 

@@ -190,3 +190,12 @@ def test_not_yet_taken_is_counted_and_listed_for_managers(as_user, make_complain
     listed = client.get("/inbox?handler=nobody").get_data(as_text=True)
     assert numbers_in(listed, [taken, waiting]) == [waiting.number]
     assert "尚无处理人" not in as_user("front").get("/inbox").get_data(as_text=True).split("<form")[0]
+
+
+def test_rarer_filters_fold_unless_one_is_in_use(as_user):
+    client = as_user("care")
+    empty = "q=&status=open&due=&department=&category=&severity=&channel=&handler=&received_from=&received_to="
+    page = client.get(f"/inbox?{empty}&sort=urgency").get_data(as_text=True)  # the form sent without script
+    assert '<details class="more-filters">' in page
+    page = client.get(f"/inbox?{empty.replace('category=', 'category=price')}").get_data(as_text=True)
+    assert '<details class="more-filters" open>' in page and "更多筛选 (1)" in page

@@ -34,7 +34,8 @@ def index():
                   ignored=ignored_filters(form), count=_capped_count(query), cap=COUNT_CAP,
                   next_clock=next_clock_kinds(rows[:size]), oob=fragment,
                   triage=0 if fragment else triage_count(current_user),
-                  now_counts=None if fragment else now_counts(current_user, now))
+                  now_counts=None if fragment else now_counts(current_user, now),
+                  given=[name for name, value in request.args.items() if value and value != "urgency"])
 
 # Found through the small partial index complaint_to_dispatch: "= True" (SQLite scans every row to
 # test a bare column), and the status as an expression (status || ''), which no index answers, so
