@@ -199,3 +199,21 @@ def test_rarer_filters_fold_unless_one_is_in_use(as_user):
     assert '<details class="more-filters">' in page
     page = client.get(f"/inbox?{empty.replace('category=', 'category=price')}").get_data(as_text=True)
     assert '<details class="more-filters" open>' in page and "更多筛选 (1)" in page
+
+
+def test_pages_run_on_across_the_urgent_the_late_and_the_rest(app, as_user, make_complaint):
+    late, urgent, calm = urgent_and_late(make_complaint)
+    app.config["PAGE_SIZE"] = 2
+    client = as_user("care")
+    order = [urgent, *reversed(late), calm]
+    pages = [numbers_in(client.get(f"/inbox?page={n}").get_data(as_text=True), order) for n in (1, 2, 3)]
+    assert pages == [[urgent.number, late[2].number], [late[1].number, late[0].number], [calm.number]]
+    assert numbers_in(client.get("/inbox?page=4").get_data(as_text=True), order) == []
+
+
+def test_a_deadline_filter_keeps_working_in_every_order(as_user, make_complaint):
+    late, urgent, calm = urgent_and_late(make_complaint)
+    client = as_user("care")
+    for sort in ("urgency", "due", "-due", "received", "-received"):
+        page = client.get(f"/inbox?due=overdue&sort={sort}").get_data(as_text=True)
+        assert sorted(numbers_in(page, [urgent, *late, calm])) == sorted(c.number for c in late), sort
