@@ -160,9 +160,12 @@ def test_column_headers_sort_with_and_without_script(as_user, make_complaint):
     oldest = client.get("/inbox?sort=received").get_data(as_text=True)
     assert oldest.index(late[2].number) < oldest.index(late[0].number) < oldest.index(calm.number)
     assert 'href="/inbox?sort=-received"' in oldest  # the same header turns the order round
-    newest = client.get("/inbox?sort=-received", headers={"HX-Request": "true"}).get_data(as_text=True)
+    newest = client.get("/inbox?sort=-received", headers={"HX-Request": "true", "X-Inbox-Sort": "1"}).get_data(
+        as_text=True)
     assert newest.index(calm.number) < newest.index(late[0].number) < newest.index(late[2].number)
     assert 'hx-swap-oob="true"' in newest  # the filters' order follows the header
+    searched = client.get("/inbox?q=TS", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "hx-swap-oob" not in searched  # the form asked: its own order is right already
     latest_due = client.get("/inbox?sort=-due").get_data(as_text=True)
     assert latest_due.index(calm.number) < latest_due.index(urgent.number) < latest_due.index(late[0].number)
 

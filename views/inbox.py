@@ -34,7 +34,8 @@ def index():
     return render("inbox/index.html", "inbox/_rows.html", form=form, rows=rows[:size], page=page,
                   has_next=len(rows) > size, page_url=_page_url, sort_url=_sort_url, sort=_sort(form),
                   ignored=ignored_filters(form), count=_capped_count(query), cap=COUNT_CAP,
-                  next_clock=next_clock_kinds(rows[:size]), oob=fragment,
+                  next_clock=next_clock_kinds(rows[:size]),
+                  oob=fragment and "X-Inbox-Sort" in request.headers,  # a header's click: the form's order follows
                   triage=0 if fragment else triage_count(current_user),
                   now_counts=None if fragment else now_counts(current_user, now),
                   given=[name for name, value in request.args.items() if value and value != "urgency"])
