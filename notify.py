@@ -48,7 +48,7 @@ class Batch:
         self.now, self.calendar = now, calendar
         self.departments = departments  # {id: Department} when the caller has them already
         self.notifications, self.outbox = [], []
-        self._told = {}  # (user id, complaint id, kind) -> the clock told about
+        self._told = {}  # (user id, complaint id, kind) -> (the clock told about, its notification row)
         self._robots_told = set()
 
     def add(self, users, complaint, clock, kind, urgent=False):
@@ -57,9 +57,10 @@ class Batch:
             if key in self._told:
                 self._keep_earliest(key, clock)
                 continue
-            self._told[key] = clock
-            self.notifications.append({"user": user.id, "complaint": complaint.id, "clock": clock.id if clock else None,
-                                       "kind": kind, "created_at": self.now, "urgent": urgent})
+            row = {"user": user.id, "complaint": complaint.id, "clock": clock.id if clock else None,
+                   "kind": kind, "created_at": self.now, "urgent": urgent}
+            self._told[key] = (clock, row)
+            self.notifications.append(row)
             if not user.digest:
                 self._personal(user, complaint, clock, kind, urgent)
         department = (self.departments.get(complaint.department_id) if self.departments is not None
@@ -71,12 +72,10 @@ class Batch:
 
     def _keep_earliest(self, key, clock):
         """Of two deadlines behind one notification, name the one due first."""
-        told = self._told[key]
+        told, row = self._told[key]
         if clock is not None and told is not None and clock.due_at < told.due_at:
-            self._told[key] = clock
-            for row in self.notifications:
-                if (row["user"], row["complaint"], row["kind"]) == key:
-                    row["clock"] = clock.id
+            self._told[key] = (clock, row)
+            row["clock"] = clock.id
 
     def add_call(self, users, call, level, urgent=False):
         """A call's reminder or escalation: under the bell, and by e-mail for whoever chose it."""
