@@ -187,7 +187,10 @@ def paged(query, segments, offset, limit):
         part_query = query.where(condition) if condition is not None else query
         part = list(_with_people(part_query).order_by(*order).offset(offset).limit(limit - len(rows)))
         rows += part
-        offset = 0 if part else offset - part_query.order_by().count()
+        if part or not offset:
+            offset = 0
+        else:  # the page starts beyond this part
+            offset -= part_query.order_by().count()
     return rows
 
 
