@@ -185,6 +185,20 @@ class Calendar:
             moment = self.next_working_moment(period_end)
         return moment + left  # a calendar with (almost) no working time: see closed_stretches
 
+    def working_hours_between(self, start, end):
+        """The opening time between two moments, in hours (0 when `end` is not later)."""
+        if end <= start:
+            return 0.0
+        total = timedelta()
+        day, last = self.local_day(start), self.local_day(end)
+        while day <= last:
+            for a, b in self.periods(day):
+                overlap = min(b, end) - max(a, start)
+                if overlap > timedelta():
+                    total += overlap
+            day += _ONE_DAY
+        return total.total_seconds() / 3600
+
     def end_of_working_day(self, moment):
         """For "the same day": the end of the working day `moment` falls on; when it falls
         after hours or on a day off, the end of the next working morning."""

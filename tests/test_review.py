@@ -1,0 +1,118 @@
+"""The monthly review's figures against October 2026 worked out by hand: a showroom open
+Monday to Friday 08:30-17:30 (lunch 12:00-13:30, 7.5 working hours a day), closed for
+National Day 1-8 October, with Saturday 10 October a make-up working day."""
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from helpers import national_day_calendar, sh
+
+import workflow
+from deadlines import calendar_days
+from models import Clock, Complaint, Event
+from review.figures import Rate, percentile, period_figures
+
+OCTOBER = (date(2026, 10, 1), date(2026, 10, 31))
+FINDINGS = {"verified_facts": "属实", "cause_class": "sales_service", "cause": "报价不清", "handling_method": "解释",
+            "root_cause": "", "improvement": ""}
+SOLUTION = {"solution": "赠送保养", "acceptance": "accepted", "confirmed_in_writing": True, "recourse_told": [],
+            "compensation_type": "gifted_service", "compensation_cost": Decimal("300")}
+
+
+def complaint(make_complaint, at, category, phone, vin):
+    return make_complaint(by="advisor", now=at, category=category, customer_phone=phone, vin=vin)
+
+
+def contact(c, at, staff):
+    fresh = Complaint.get_by_id(c.id)
+    workflow.perform("contact", c.id, fresh.version, staff["service_mgr"], at, method="phone", summary="致电")
+
+
+def clock(c, kind):
+    return Clock.get((Clock.complaint == c) & (Clock.kind == kind))
+
+
+@pytest.fixture
+def october(make_complaint, staff):
+    national_day_calendar()
+    # A: product quality, Fri 9 Oct 09:00, its 2 working hours end 11:00; called at 10:00 (on time,
+    #    1 working hour); its completion met in time; reopened on 20 October.
+    a = complaint(make_complaint, sh(2026, 10, 9, 9, 0), "product_quality", "13800000001", "LSVAB2180E2100001")
+    contact(a, sh(2026, 10, 9, 10, 0), staff)
+    Clock.update(met_at=sh(2026, 10, 12, 8, 59), met_late=False).where(Clock.id == clock(a, "completion").id).execute()
+    Event.create(complaint=a, at=sh(2026, 10, 20, 9, 0), kind="reopen", text="客户又来电")
+    # B: price, Sat 10 Oct 17:00 (a make-up working day), 24 hours to Sun 11 Oct 17:00; called
+    #    Mon 12 Oct 09:30: late (0.5 + 1 = 1.5 working hours). Completion extended from 13 to 20
+    #    October and met on the 15th: on time in force, late against the original.
+    b = complaint(make_complaint, sh(2026, 10, 10, 17, 0), "price", "13800000002", "LSVAB2180E2100002")
+    contact(b, sh(2026, 10, 12, 9, 30), staff)
+    # Its solution, recorded on the 14th: a gifted service worth 300 yuan.
+    for action, fields in (("findings", FINDINGS), ("solution", SOLUTION)):
+        workflow.perform(action, b.id, Complaint.get_by_id(b.id).version, staff["service_mgr"],
+                         sh(2026, 10, 14, 9, 0), fields=fields)
+    Clock.update(due_at=sh(2026, 10, 20, 17, 0), met_at=sh(2026, 10, 15, 12, 0), met_late=False).where(
+        Clock.id == clock(b, "completion").id).execute()
+    # C: price, Mon 12 Oct 10:00, never called: late at the month's end; its completion waits
+    #    for parts (paused) at the end: not judged.
+    c = complaint(make_complaint, sh(2026, 10, 12, 10, 0), "price", "13800000003", "LSVAB2180E2100003")
+    Clock.update(paused_since=sh(2026, 10, 14, 9, 0)).where(Clock.id == clock(c, "completion").id).execute()
+    # D: price, Tue 13 Oct 09:00, the same phone as A: a repeat. Called 09:30 (on time, 0.5 h);
+    #    closed with a reason Wed 14 Oct 10:00 (to close: 7 + 1.5 = 8.5 working hours).
+    d = complaint(make_complaint, sh(2026, 10, 13, 9, 0), "price", "13800000001", "LSVAB2180E2100004")
+    contact(d, sh(2026, 10, 13, 9, 30), staff)
+    fresh = Complaint.get_by_id(d.id)
+    workflow.perform("close", d.id, fresh.version, staff["care"], sh(2026, 10, 14, 10, 0), reason="客户撤诉")
+    # E: price, Sat 31 Oct 16:00: its first contact falls due in November: not judged yet.
+    e = complaint(make_complaint, sh(2026, 10, 31, 16, 0), "price", "13800000005", "LSVAB2180E2100005")
+    # Received in September: not the month's.
+    complaint(make_complaint, sh(2026, 9, 30, 9, 0), "price", "13800000006", "LSVAB2180E2100006")
+    return {"a": a, "b": b, "c": c, "d": d, "e": e}
+
+
+def test_the_month_worked_out_by_hand(october):
+    figures = period_figures(*OCTOBER, calendar_days.load_calendar())
+    assert figures["received"] == 5
+    assert figures["by"]["category"] == {"product_quality": 1, "price": 4}
+    # Response: A and D on time, B and C late, E not yet due.
+    assert (figures["response"], figures["response"].percent) == (Rate(2, 4), 50.0)
+    assert figures["response_original"] == Rate(2, 4)
+    # Completion: A on time; B on time against its extended deadline, late against the original;
+    # C paused, D stopped by closing, E not due: not judged.
+    assert (figures["completion"], figures["completion_original"]) == (Rate(2, 2), Rate(1, 2))
+    assert figures["extended"] == 1
+    # Repeats: D repeats A; A was reopened.
+    assert figures["repeat"] == Rate(2, 5)
+    assert figures["to_first_contact"] == {"count": 3, "average": 1.0, "p90": 1.5}
+    assert (figures["closed"], figures["to_close"]) == (1, {"count": 1, "average": 8.5, "p90": 8.5})
+    # Open at the end: A, B, C, E and September's. Late then: A (the solution it was to be told
+    # within a working day of the call was never recorded), C (never called) and September's;
+    # B's solution came late but came; C's paused completion is not late; E's are not due.
+    assert (figures["open_at_end"], figures["overdue_at_end"]) == (5, 3)
+    assert figures["callbacks"] == Rate(0, 0) and figures["callbacks"].percent is None
+    assert figures["compensation"] == {"gifted_service": Decimal("300")}
+    assert figures["by"]["cause_class"] == {"sales_service": 1, "": 4}
+
+
+def test_the_same_month_gives_the_same_figures_later(october, staff):
+    """What happens in November does not move October's figures."""
+    before = period_figures(*OCTOBER, calendar_days.load_calendar())
+    contact(october["c"], sh(2026, 11, 2, 9, 0), staff)
+    contact(october["e"], sh(2026, 11, 2, 9, 0), staff)
+    assert period_figures(*OCTOBER, calendar_days.load_calendar()) == before
+
+
+def test_the_90th_percentile_is_the_value_nine_cases_in_ten_stay_within():
+    assert percentile(list(range(1, 11)), 0.9) == 9
+    assert percentile([5.0], 0.9) == 5.0 and percentile([], 0.9) is None
+
+
+def test_a_complaint_closed_in_october_and_reopened_in_november_was_closed_at_octobers_end(october, staff):
+    d = october["d"]
+    before = period_figures(*OCTOBER, calendar_days.load_calendar())
+    workflow.perform("reopen", d.id, Complaint.get_by_id(d.id).version, staff["care"], sh(2026, 11, 3, 9, 0),
+                     reason="客户又来电")
+    assert Complaint.get_by_id(d.id).closed_at is None
+    after = period_figures(*OCTOBER, calendar_days.load_calendar())
+    assert (after["open_at_end"], after["repeat"]) == (before["open_at_end"], before["repeat"]) == (5, Rate(2, 5))
+    assert (after["closed"], after["to_close"]) == (before["closed"], before["to_close"]) == (
+        1, {"count": 1, "average": 8.5, "p90": 8.5})
