@@ -139,19 +139,18 @@ def _callbacks(start, end):
 
 def _open_at(end):
     """Complaints open at the period's end, and how many of them had a deadline already late."""
-    maybe_open = Complaint.select(Complaint.id, Complaint.reopen_count).where(
+    maybe_open = Complaint.select(Complaint.id).where(
         (Complaint.received_at < end) & (Complaint.closed_at.is_null() | (Complaint.closed_at >= end)))
     # Closing sets closed_at and reopening clears it, so a complaint closed before the end and
     # reopened since shows no closing time now: its events say how it stood at the end.
-    reopened_since = [c.id for c in maybe_open if c.reopen_count]
+    reopened_since = [id_ for (id_,) in maybe_open.where(Complaint.reopen_count > 0).tuples()]
     closed_then = _closed_by_events(reopened_since, end)
-    open_then = [c.id for c in maybe_open if c.id not in closed_then]
-    late = (Clock.select(Clock.complaint).distinct()
-            .where(Clock.complaint.in_(open_then) & (Clock.due_at < end)
-                   & (Clock.met_at.is_null() | (Clock.met_at >= end))
-                   & (Clock.stopped_at.is_null() | (Clock.stopped_at >= end))
-                   & (Clock.paused_since.is_null() | (Clock.paused_since >= end))))
-    return {"open_at_end": len(open_then), "overdue_at_end": late.count() if open_then else 0}
+    late = {id_ for (id_,) in Clock.select(Clock.complaint).distinct().where(
+        Clock.complaint.in_(maybe_open) & (Clock.due_at < end)
+        & (Clock.met_at.is_null() | (Clock.met_at >= end))
+        & (Clock.stopped_at.is_null() | (Clock.stopped_at >= end))
+        & (Clock.paused_since.is_null() | (Clock.paused_since >= end))).tuples()}
+    return {"open_at_end": maybe_open.count() - len(closed_then), "overdue_at_end": len(late - closed_then)}
 
 
 def _closed_by_events(ids, end):
