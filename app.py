@@ -150,10 +150,11 @@ def _register_views(app):
         notifications,
         overdue,
         parts,
+        reports,
         settings,
     )
     for module in (auth, inbox, complaints, actions, attachments, admin, overdue, notifications, parts, settings,
-                   calendar, audit_log, callbacks, call_imports, call_settings):
+                   calendar, audit_log, callbacks, call_imports, call_settings, reports):
         app.register_blueprint(module.bp)
 
     @app.get("/")

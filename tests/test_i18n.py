@@ -94,7 +94,7 @@ def test_the_english_catalog_holds_no_chinese():
 
 ADMIN_PAGES = ["/account", "/admin/users", "/admin/users/new", "/admin/departments", "/admin/dealership",
                "/admin/rules", "/admin/calendar", "/admin/ladder", "/admin/process", "/admin/callbacks", "/admin/audit"]
-CARE_PAGES = ["/inbox", "/inbox?due=overdue", "/overdue", "/callbacks", "/notifications", "/parts",
+CARE_PAGES = ["/inbox", "/inbox?due=overdue", "/overdue", "/callbacks", "/notifications", "/parts", "/reports",
               "/complaints/new", "/callbacks/deliveries/new", "/callbacks/visits/new", "/callbacks/import"]
 
 

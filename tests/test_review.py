@@ -116,3 +116,27 @@ def test_a_complaint_closed_in_october_and_reopened_in_november_was_closed_at_oc
     assert (after["open_at_end"], after["repeat"]) == (before["open_at_end"], before["repeat"]) == (5, Rate(2, 5))
     assert (after["closed"], after["to_close"]) == (before["closed"], before["to_close"]) == (
         1, {"count": 1, "average": 8.5, "p90": 8.5})
+
+
+@pytest.mark.parametrize("user, status", [("care", 200), ("gm", 200), ("admin", 200), ("service_mgr", 404),
+                                          ("front", 404), ("clerk", 404)])
+def test_the_review_is_for_the_care_manager_the_gm_and_the_administrator(as_user, staff, user, status):
+    assert as_user(user).get("/reports?month=2026-10").status_code == status
+
+
+def test_the_review_page_shows_the_month_and_opens_the_complaints_behind_a_count(october, as_user):
+    client = as_user("gm")
+    page = client.get("/reports?month=2026-10").get_data(as_text=True)
+    assert "2026-10-01 – 2026-10-31" in page and "2026-09-01 – 2026-09-30" in page  # compared with September
+    assert "50.0 %" in page and "(2/4)" in page  # the timely response rate
+    link = "/inbox?status=all&amp;received_from=2026-10-01&amp;received_to=2026-10-31&amp;category=price"
+    assert f'<a href="{link}">4</a>' in page
+    listed = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    numbers = [october[k].number for k in "bcde"]
+    assert all(n in listed for n in numbers) and october["a"].number not in listed
+    assert "共 4 条投诉" in listed
+
+
+def test_a_period_not_understood_falls_back_to_the_last_full_month(as_user, staff):
+    page = as_user("care").get("/reports?month=2026-13").get_data(as_text=True)
+    assert "没有看懂这个期间：显示上一个完整月份" in page

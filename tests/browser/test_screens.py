@@ -20,7 +20,7 @@ SHOTS = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screenshots
 PHONE, DESK, WALL = (360, 740), (1366, 768), (1920, 1080)
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 
-CARE_PAGES = ["/inbox", "/inbox?due=overdue", "/overdue", "/notifications", "/callbacks", "/parts",
+CARE_PAGES = ["/inbox", "/inbox?due=overdue", "/overdue", "/notifications", "/callbacks", "/parts", "/reports",
               "/complaints/new", "/callbacks/deliveries/new", "/account"]
 ADMIN_PAGES = ["/admin/users", "/admin/users/new", "/admin/departments", "/admin/dealership", "/admin/rules",
                "/admin/calendar", "/admin/ladder", "/admin/process", "/admin/callbacks", "/admin/audit",

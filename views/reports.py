@@ -1,0 +1,99 @@
+"""The monthly review page (policy §4.4.2): a period's figures beside the period before and
+the same period a year earlier, each count opening the complaints behind it."""
+from datetime import date, timedelta
+
+from flask import Blueprint, request, url_for
+from flask_login import current_user, login_required
+
+from models import Department, User, utcnow
+from review.figures import DIMENSIONS, period_figures
+from views import current_calendar, deny, render
+
+bp = Blueprint("reports", __name__)
+
+# The inbox filter each count opens (cause and business line have none yet: shown without a link).
+DRILL = {"category": "category", "severity": "severity", "channel": "channel", "department_id": "department",
+         "handler_id": "handler"}
+
+
+def can_see_reports(user):
+    return user.has_role("care_manager", "general_manager", "admin")
+
+
+@bp.get("/reports")
+@login_required
+def index():
+    """A month (default: the last full one) or any range of days."""
+    if not can_see_reports(current_user):
+        deny(404)
+    calendar = current_calendar()
+    first, last, problem = period_asked(request.args, calendar.local_day(utcnow()))
+    periods = {"this": (first, last), "before": previous(first, last), "last_year": year_before(first, last)}
+    figures = {name: period_figures(a, b, calendar) for name, (a, b) in periods.items()}
+    return render("reports/index.html", periods=periods, figures=figures, problem=problem,
+                  rows=_rows(figures), drill=_drill_url(first, last), month=first.strftime("%Y-%m"),
+                  dimensions=DIMENSIONS)
+
+
+def period_asked(args, today):
+    """(first day, last day, why the request was not understood or None)."""
+    try:
+        if args.get("from") or args.get("to"):
+            first, last = date.fromisoformat(args["from"]), date.fromisoformat(args["to"])
+            if last < first or (last - first).days > 400:
+                raise ValueError
+            return first, last, None
+        if args.get("month"):
+            year, month = (int(part) for part in args["month"].split("-"))
+            first = date(year, month, 1)
+            return first, _month_end(first), None
+    except (KeyError, ValueError):
+        first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        return first, _month_end(first), True
+    first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)  # the last full month
+    return first, _month_end(first), None
+
+
+def _month_end(first):
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def previous(first, last):
+    """The month before a whole month; otherwise the same number of days just before."""
+    if first.day == 1 and last == _month_end(first):
+        before = (first - timedelta(days=1)).replace(day=1)
+        return before, _month_end(before)
+    return first - (last - first) - timedelta(days=1), first - timedelta(days=1)
+
+
+def year_before(first, last):
+    def back(day):
+        return day.replace(year=day.year - 1) if not (day.month == 2 and day.day == 29) else day.replace(
+            year=day.year - 1, day=28)
+    if first.day == 1 and last == _month_end(first):
+        start = back(first)
+        return start, _month_end(start)
+    return back(first), back(last)
+
+
+def _rows(figures):
+    """{dimension: [(code, name, this, before, last year)]}, most first in this period."""
+    names = {"department_id": {d.id: d.label for d in Department.select()},
+             "handler_id": {u.id: u.display_name for u in User.select(User.id, User.display_name)}}
+    rows = {}
+    for dimension in DIMENSIONS:
+        counts = [figures[p]["by"][dimension] for p in ("this", "before", "last_year")]
+        codes = sorted(set().union(*counts), key=lambda code: (-counts[0].get(code, 0), str(code)))
+        rows[dimension] = [(code, names.get(dimension, {}).get(code, code), *(c.get(code, 0) for c in counts))
+                           for code in codes]
+    return rows
+
+
+def _drill_url(first, last):
+    """The inbox with the period's complaints, and one more filter when given."""
+    def url(dimension=None, code=None):
+        args = {"status": "all", "received_from": first.isoformat(), "received_to": last.isoformat()}
+        if dimension in DRILL:
+            args[DRILL[dimension]] = "nobody" if dimension == "handler_id" and code is None else (code or "")
+        return url_for("inbox.index", **args)
+    return url
