@@ -99,6 +99,7 @@ def period_figures(first, last, calendar):
             compensation[c.compensation_type] += c.compensation_cost
     return {
         "received": len(complaints),
+        "departments": _per_department(complaints, clocks, end),
         "by": {name: Counter(getattr(c, name) for c in complaints) for name in DIMENSIONS},
         "response": response, "response_original": response_original,
         "completion": completion, "completion_original": completion_original,
@@ -111,6 +112,19 @@ def period_figures(first, last, calendar):
         "compensation": dict(compensation),
         **_open_at(end),
     }
+
+
+def _per_department(complaints, clocks, end):
+    """{department id: received, and the two timely rates} for the per-department report."""
+    department_of = {c.id: c.department_id for c in complaints}
+    result = {}
+    for department in sorted(set(department_of.values()), key=lambda d: (d is None, d)):
+        mine = [k for k in clocks if department_of[k.complaint_id] == department]
+        result[department] = {
+            "received": sum(1 for d in department_of.values() if d == department),
+            "response": judge([k for k in mine if k.kind == "first_contact"], end)[0],
+            "completion": judge([k for k in mine if k.kind == "completion"], end)[0]}
+    return result
 
 
 def _reopened_by(ids, end):

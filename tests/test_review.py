@@ -140,3 +140,41 @@ def test_the_review_page_shows_the_month_and_opens_the_complaints_behind_a_count
 def test_a_period_not_understood_falls_back_to_the_last_full_month(as_user, staff):
     page = as_user("care").get("/reports?month=2026-13").get_data(as_text=True)
     assert "没有看懂这个期间：显示上一个完整月份" in page
+
+
+def test_the_workbook_reads_back_with_a_hostile_cell_made_text(october, as_user):
+    import io
+
+    from openpyxl import load_workbook
+    Complaint.update(customer_name='=HYPERLINK("http://evil.example","点我")').where(
+        Complaint.id == october["b"].id).execute()
+    response = as_user("gm").get("/reports/export.xlsx?from=2026-10-01&to=2026-10-31")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    book = load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames == ["汇总", "各部门", "投诉台账"]
+    summary = {row[0]: row[1:] for row in book["汇总"].iter_rows(values_only=True)}
+    assert summary["及时响应率"][0] == 50.0 and summary["受理投诉数"][0] == 5
+    register = list(book["投诉台账"].iter_rows(values_only=True))
+    assert len(register) == 6 and register[0][0] == "投诉编号"
+    names = [row[register[0].index("客户姓名")] for row in register[1:]]
+    assert "'=HYPERLINK(\"http://evil.example\",\"点我\")" in names  # text, not a formula
+    assert all(cell.data_type != "f" for row in book["投诉台账"].iter_rows() for cell in row)
+    departments = list(book["各部门"].iter_rows(values_only=True))
+    assert departments[0][:2] == ("部门", "受理投诉数") and sum(r[1] for r in departments[1:]) == 5
+
+
+def test_the_register_csv_opens_in_chinese_excel(october, as_user):
+    Complaint.update(customer_name="+86 cmd|' /C calc'!A0").where(Complaint.id == october["c"].id).execute()
+    response = as_user("care").get("/reports/register.csv?from=2026-10-01&to=2026-10-31")
+    assert response.data.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
+    text = response.data.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("投诉编号,受理时间") and len(text.splitlines()) == 6
+    assert "'+86 cmd|' /C calc'!A0" in text
+
+
+def test_exports_are_for_the_review_only_and_recorded(october, as_user, staff):
+    from models import AuditEntry
+    assert as_user("front").get("/reports/register.csv?month=2026-10").status_code == 404
+    assert as_user("service_mgr").get("/reports/export.xlsx?month=2026-10").status_code == 404
+    as_user("gm").get("/reports/register.csv?month=2026-10")
+    assert AuditEntry.select().where(AuditEntry.action == "export").count() == 1

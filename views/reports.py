@@ -2,11 +2,15 @@
 the same period a year earlier, each count opening the complaints behind it."""
 from datetime import date, timedelta
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, make_response, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+import audit
 from models import Department, User, utcnow
-from review.figures import DIMENSIONS, period_figures
+from review import export
+from review.figures import DIMENSIONS, Rate, bounds, period_figures
 from views import current_calendar, deny, render
 
 bp = Blueprint("reports", __name__)
@@ -97,3 +101,75 @@ def _drill_url(first, last):
             args[DRILL[dimension]] = "nobody" if dimension == "handler_id" and code is None else (code or "")
         return url_for("inbox.index", **args)
     return url
+
+
+@bp.get("/reports/export.xlsx")
+@login_required
+def export_xlsx():
+    """The period's report as a workbook: summary, per department, the register."""
+    first, last, calendar, figures = _period_for_export()
+    book = export.workbook(_summary_rows(figures), _department_rows(figures["this"]),
+                           export.register_rows(*bounds(first, last, calendar), calendar))
+    return _download(book, f"complaints-{first}-{last}.xlsx",
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.get("/reports/register.csv")
+@login_required
+def export_csv():
+    """The period's register alone, for Excel (UTF-8 with a BOM)."""
+    first, last, calendar, _figures = _period_for_export(with_figures=False)
+    data = export.register_csv(export.register_rows(*bounds(first, last, calendar), calendar))
+    return _download(data, f"complaints-{first}-{last}.csv", "text/csv; charset=utf-8")
+
+
+def _period_for_export(with_figures=True):
+    if not can_see_reports(current_user):
+        deny(404)
+    calendar = current_calendar()
+    first, last, _problem = period_asked(request.args, calendar.local_day(utcnow()))
+    audit.record("export", actor=current_user, target=f"{request.path} {first}..{last}")
+    if not with_figures:
+        return first, last, calendar, None
+    periods = {"this": (first, last), "before": previous(first, last), "last_year": year_before(first, last)}
+    return first, last, calendar, {name: period_figures(a, b, calendar) for name, (a, b) in periods.items()}
+
+
+def _download(data, filename, mimetype):
+    response = make_response(data)
+    response.headers["Content-Type"] = mimetype
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _summary_rows(figures):
+    def show(value):
+        if isinstance(value, Rate):
+            return value.percent
+        return value
+    rows = [[_("Figure"), _("This period"), _("Period before"), _("A year earlier")]]
+    for key, name in SUMMARY:
+        rows.append([str(name)] + [show(figures[p][key]) for p in ("this", "before", "last_year")])
+    for key, name in (("to_first_contact", _l("Working hours to first contact")),
+                      ("to_close", _l("Working hours to close"))):
+        for stat in ("average", "p90"):
+            rows.append([f"{name} ({stat})"] + [figures[p][key][stat] for p in ("this", "before", "last_year")])
+    return rows
+
+
+def _department_rows(figures):
+    names = {d.id: d.label for d in Department.select()}
+    rows = [[_("Department"), _("Complaints received"), _("Timely response rate"), _("Timely completion rate")]]
+    for department, numbers in figures["departments"].items():
+        rows.append([str(names.get(department, _("To triage"))), numbers["received"], numbers["response"].percent,
+                     numbers["completion"].percent])
+    return rows
+
+
+SUMMARY = [("received", _l("Complaints received")), ("response", _l("Timely response rate")),
+           ("response_original", _l("… against the original deadlines")),
+           ("completion", _l("Timely completion rate")),
+           ("completion_original", _l("… against the original deadlines")), ("repeat", _l("Repeat rate")),
+           ("callbacks", _l("Satisfied at the closing callback")), ("closed", _l("Closed in the period")),
+           ("open_at_end", _l("Open at the period's end")),
+           ("overdue_at_end", _l("… of them with a deadline already late"))]
