@@ -17,6 +17,15 @@ def is_fragment():
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
+# A list's total is counted up to here ("more than 10,000"): counting costs what it counts.
+COUNT_CAP = 10_000
+
+
+def capped_count(query):
+    """How many rows the query gives, counted no further than COUNT_CAP + 1."""
+    return query.order_by().limit(COUNT_CAP + 1).count()
+
+
 def render(template, fragment=None, status=200, **context):
     """The full page, or only its fragment when htmx asked for one."""
     chosen = fragment if fragment and is_fragment() else template

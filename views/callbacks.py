@@ -12,12 +12,11 @@ from callback_forms import CallFilter, CallOutcomeForm, DeliveryForm, ServiceVis
 from callbacks import figures, outcomes, schedule
 from callbacks.scripts import for_language
 from models import Call, Complaint, Delivery, ServiceVisit, User, db, utcnow
-from views import current_calendar, deny, is_fragment, render
+from views import COUNT_CAP, capped_count, current_calendar, deny, is_fragment, render
 from views.inbox import ignored_filters
 
 bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
 SEE_ALL = ("callback_clerk", "care_manager", "general_manager")
-COUNT_CAP = 10_000
 MIDNIGHT = time(0, 0)  # a count past this says "10,000+" rather than read the whole table
 
 
@@ -42,7 +41,8 @@ def queue():
     rows = list(_with_base(calls).limit(size + 1).offset((page - 1) * size))
     form.whose.data = whose(form)
     return render("callbacks/index.html", "callbacks/_rows.html", form=form, rows=rows[:size], page=page,
-                  has_next=len(rows) > size, count=_capped_count(calls), cap=COUNT_CAP, page_url=_page_url,
+                  has_next=len(rows) > size, count=capped_count(calls.select(Call.id)), cap=COUNT_CAP,
+                  page_url=_page_url,
                   ignored=ignored_filters(form), **_row_helpers(),
                   **_figures(now, form.whose.data))
 
@@ -102,10 +102,6 @@ def _with_base(calls):
             .join(Complaint, JOIN.LEFT_OUTER, on=(Call.complaint == Complaint.id)).switch(Call)
             .join(found, JOIN.LEFT_OUTER, on=(Call.complaint_found == found.id)).switch(Call)
             .join(caller, JOIN.LEFT_OUTER, on=(Call.called_by == caller.id)).objects())
-
-
-def _capped_count(calls):
-    return calls.select(Call.id).order_by().limit(COUNT_CAP + 1).count()
 
 
 def _page_url(page):

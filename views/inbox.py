@@ -7,13 +7,12 @@ from peewee import JOIN, fn
 
 from forms import InboxFilter
 from models import OPEN_STATUSES, Clock, Complaint, Department, User, utcnow
-from views import current_calendar, is_fragment, render
+from views import COUNT_CAP, capped_count, current_calendar, is_fragment, render
 
 bp = Blueprint("inbox", __name__)
 
 # "Due soon": what can still be saved if someone acts now.
 SOON = timedelta(hours=4)
-COUNT_CAP = 10_000
 OPEN_FILTERS = {"open", "to_dispatch", "to_acknowledge", *OPEN_STATUSES}
 
 
@@ -33,7 +32,7 @@ def index():
     fragment = is_fragment()  # the table alone: the counts above it stay as they are
     return render("inbox/index.html", "inbox/_rows.html", form=form, rows=rows[:size], page=page,
                   has_next=len(rows) > size, page_url=_page_url, sort_url=_sort_url, sort=_sort(form),
-                  ignored=ignored_filters(form), count=_capped_count(query), cap=COUNT_CAP,
+                  ignored=ignored_filters(form), count=capped_count(query), cap=COUNT_CAP,
                   next_clock=next_clock_kinds(rows[:size]),
                   oob=fragment and "X-Inbox-Sort" in request.headers,  # a header's click: the form's order follows
                   triage=0 if fragment else triage_count(current_user),
@@ -78,10 +77,6 @@ def next_clock_kinds(rows):
 def ignored_filters(form):
     """"filter: why" for each filter that was given but not understood."""
     return [f"{form[name].label.text}: {form[name].errors[0]}" for name in form._fields if form[name].errors]
-
-
-def _capped_count(query):
-    return query.select(Complaint.id).order_by().limit(COUNT_CAP + 1).count()
 
 
 def _page_url(page):

@@ -32,11 +32,16 @@ def index():
         deny(404)
     calendar = current_calendar()
     first, last, problem = period_asked(request.args, calendar.local_day(utcnow()))
-    periods = {"this": (first, last), "before": previous(first, last), "last_year": year_before(first, last)}
-    figures = {name: period_figures(a, b, calendar) for name, (a, b) in periods.items()}
+    periods, figures = compared(first, last, calendar)
     return render("reports/index.html", periods=periods, figures=figures, problem=problem,
                   rows=_rows(figures), drill=_drill_url(first, last), month=first.strftime("%Y-%m"),
                   dimensions=DIMENSIONS)
+
+
+def compared(first, last, calendar):
+    """The period, the one before and the same one a year earlier: their days and figures."""
+    periods = {"this": (first, last), "before": previous(first, last), "last_year": year_before(first, last)}
+    return periods, {name: period_figures(a, b, calendar) for name, (a, b) in periods.items()}
 
 
 def period_asked(args, today):
@@ -131,8 +136,7 @@ def _period_for_export(with_figures=True):
     audit.record("export", actor=current_user, target=f"{request.path} {first}..{last}")
     if not with_figures:
         return first, last, calendar, None
-    periods = {"this": (first, last), "before": previous(first, last), "last_year": year_before(first, last)}
-    return first, last, calendar, {name: period_figures(a, b, calendar) for name, (a, b) in periods.items()}
+    return first, last, calendar, compared(first, last, calendar)[1]
 
 
 def _download(data, filename, mimetype):
@@ -152,8 +156,8 @@ def _summary_rows(figures):
         rows.append([str(name)] + [show(figures[p][key]) for p in ("this", "before", "last_year")])
     for key, name in (("to_first_contact", _l("Working hours to first contact")),
                       ("to_close", _l("Working hours to close"))):
-        for stat in ("average", "p90"):
-            rows.append([f"{name} ({stat})"] + [figures[p][key][stat] for p in ("this", "before", "last_year")])
+        for stat, stat_name in (("average", _("average")), ("p90", _("90th percentile"))):
+            rows.append([f"{name}, {stat_name}"] + [figures[p][key][stat] for p in ("this", "before", "last_year")])
     return rows
 
 
