@@ -146,6 +146,7 @@ def _register_views(app):
         callbacks,
         complaints,
         errors,
+        improvements,
         inbox,
         notifications,
         overdue,
@@ -154,7 +155,7 @@ def _register_views(app):
         settings,
     )
     for module in (auth, inbox, complaints, actions, attachments, admin, overdue, notifications, parts, settings,
-                   calendar, audit_log, callbacks, call_imports, call_settings, reports):
+                   calendar, audit_log, callbacks, call_imports, call_settings, reports, improvements):
         app.register_blueprint(module.bp)
 
     @app.get("/")
@@ -220,7 +221,7 @@ def _setup_templates(app):
         can_administer=can_administer, languages=catalog.LANGUAGES,
         field_labels=catalog.FIELD_LABELS, catalog_units=catalog.CLOCK_UNITS, event_labels=catalog.EVENT_LABELS,
         action_labels=ACTION_LABELS, current_locale=lambda: str(get_locale()),
-        calendar_kinds=catalog.CALENDAR_KINDS)
+        calendar_kinds=catalog.CALENDAR_KINDS, now_utc=utcnow)
 
     from deadlines.clocks import urgency
     from notify import unread_count

@@ -139,6 +139,10 @@ def main():
         ("care", "search by plate prefix", "/inbox?q=沪A1234&status=all"),
         ("svc", "department manager's inbox", "/inbox"),
         ("front", "front-line 'mine' (registered none)", "/inbox"),
+        ("care", "monthly review page, March 2024 (12-month trend)", "/reports?month=2024-03"),
+        ("care", "quarterly review page, 2024-Q1", "/reports?quarter=2024-Q1"),
+        ("care", "inbox, first contacts late in March 2024",
+         "/inbox?status=all&received_from=2024-03-01&received_to=2024-03-31&missed=first_contact"),
     ]
     time_pages(app, cases)
     bench_sweep(app)

@@ -319,6 +319,17 @@ EVENT_LABELS.update({
     "attachments": _l("Photos or documents added"),
     "attachment_removed": _l("Photo or document removed"),
 })
+ACTION_STATUSES = [("open", _l("Open")), ("done", _l("Done: effect to verify")),
+                   ("effective", _l("Verified effective")), ("ineffective", _l("Verified not effective"))]
+ALL["action_status"] = ACTION_STATUSES
+_LABELS["action_status"] = dict(ACTION_STATUSES)
+EVENT_LABELS.update({
+    "action_added": _l("Improvement action added"),
+    "action_revised": _l("Improvement action rescheduled"),
+    "action_done": _l("Improvement action done"),
+    "action_verified": _l("Improvement action's effect verified"),
+})
+FIELD_LABELS.update({"owner": _l("Owner"), "due_on": _l("Due date")})
 FIELD_LABELS.update({"waiting_reason": _l("Waiting for"), "parts_stock": _l("Parts"),
                      "repeat_of": _l("Repeat of")})
 _CODED.update({"parts_stock": "parts_stock", "waiting_reason": "wait_reason"})
@@ -343,6 +354,7 @@ AUDIT_ACTIONS = [
     ("complaint_printed", _l("Complaint printed")),
     ("attachment_downloaded", _l("Attachment opened")),
     ("export", _l("Export")),
+    ("action_changed", _l("Improvement action changed")),
     ("backup_restored", _l("Backup restored")),
 ]
 ALL["audit_action"] = AUDIT_ACTIONS

@@ -120,7 +120,7 @@ def _advance(rng, staff, complaint, at, now):
         ("findings", boss, {"fields": {"verified_facts": "情况属实。",
                                        "cause_class": rng.choice(catalog.codes("cause_class")),
                                        "cause": "内部流程执行不到位。", "handling_method": "向客户道歉并提供免费检修。",
-                                       "root_cause": "", "improvement": ""}}),
+                                       "root_cause": ""}}),
         ("solution", boss, {"fields": {"solution": "免费检修并赠送一次保养。",
                                        "acceptance": "accepted", "confirmed_in_writing": True,
                                        "recourse_told": [], "compensation_type": "gifted_service",

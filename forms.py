@@ -159,7 +159,6 @@ class FindingsForm(ActionForm):
     cause = text(_l("Cause"), required=True)
     handling_method = text(_l("Handling method"), required=True)
     root_cause = text(_l("Root cause"))
-    improvement = text(_l("Improvement measures"))
 
 
 class SolutionForm(ActionForm):
@@ -253,7 +252,11 @@ class InboxFilter(PlainForm):
     category = choice(_l("Category"), "category", required=False)
     severity = choice(_l("Severity"), "severity", required=False)
     channel = choice(_l("Channel"), "channel", required=False)
+    cause_class = choice(_l("Cause classification"), "cause_class", required=False)
+    business_line = choice(_l("Business line"), "business_line", required=False)
     handler = SelectField(_l("Handler"), validators=[Optional()])
+    missed = SelectField(_l("Deadline missed"), validators=[Optional()], choices=options(
+        [("", _l("All")), ("first_contact", _l("First contact")), ("completion", _l("Completion"))]))
     due = SelectField(_l("Deadline"), choices=options([("", _l("All")), ("soon", _l("Due within 4 hours")),
                                                       ("due_today", _l("Due today")),
                                                       ("overdue", _l("Overdue"))]), validators=[Optional()])
@@ -268,7 +271,7 @@ class InboxFilter(PlainForm):
         self.department.choices = department_choices(_l("All"))
         self.handler.choices = user_choices(_l("All"))
         self.handler.choices.insert(1, SelectChoice("nobody", _l("Not yet taken")))
-        for name in ("category", "severity", "channel"):
+        for name in ("category", "severity", "channel", "cause_class", "business_line"):
             self[name].choices[0] = SelectChoice("", _l("All"))
 
     def validate_received_to(self, field):

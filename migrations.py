@@ -4,6 +4,8 @@ Every schema change so far adds tables, columns (nullable or with a default)
 and indexes, so one generic step covers them all: create what is missing.
 A change that renames or drops something gets its own step in STEPS below.
 """
+from datetime import datetime, timedelta
+
 from peewee import PostgresqlDatabase, SqliteDatabase, chunked
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
@@ -110,6 +112,40 @@ def _notifications_about_calls(database, migrator):
             migrate(migrator.drop_not_null("notification", "complaint_id"))
 
 
+def _improvements_into_actions(database, migrator):
+    """The free-text 改进措施 of each complaint becomes an improvement action, owned by its
+    handler (else a care manager, else whoever registered it): done already when the complaint
+    is closed, else due in 30 days, so that an upgrade does not escalate years of old text as
+    late at once. Then the column goes (the next step)."""
+    if "improvement" not in {c.name for c in database.get_columns("complaint")}:
+        return
+    import improvements
+    from deadlines.calendar_days import load_calendar
+    from models import Action, User, UserRole, utcnow
+    calendar, now = load_calendar(), utcnow()
+    due_on = calendar.local_day(now) + timedelta(days=30)
+    care = (User.select().join(UserRole).where(UserRole.role.in_(("care_manager", "admin")))
+            .order_by(UserRole.role.desc(), User.id).first())
+    rows = database.execute_sql(
+        "SELECT id, improvement, handler_id, department_id, registered_by_id, closed_at FROM complaint "
+        "WHERE TRIM(COALESCE(improvement, '')) != ''").fetchall()
+    with database.atomic():
+        for id_, text, handler, department, registered_by, closed_at in rows:
+            owner = handler or (care.id if care else registered_by)
+            action = Action(complaint=id_, department=department, description=text, owner=owner, due_on=due_on,
+                            due_at=improvements.due_moment(due_on, calendar), created_by=owner, created_at=now,
+                            status="done" if closed_at else "open", done_at=_as_time(closed_at))
+            improvements.schedule(action, calendar)
+            action.save()
+
+
+def _as_time(value):
+    """A raw SQLite timestamp as a datetime (PostgreSQL gives one already)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
 # Steps for changes the generic one cannot make, in order; each does nothing when done already.
 STEPS = [
     _rebuild_indexes_once,
@@ -121,6 +157,9 @@ STEPS = [
     _policy_units,
     _escalations_per_deadline,
     _notifications_about_calls,
+    # The free-text improvement measures became improvement actions.
+    _improvements_into_actions,
+    _drop_columns("complaint", ["improvement"]),
 ]
 
 

@@ -275,7 +275,6 @@ class Complaint(BaseModel):
     compensation_cost = DecimalField(max_digits=12, decimal_places=2, null=True)
     result = TextField(default="")
     root_cause = TextField(default="")
-    improvement = TextField(default="")
     unfounded_explanation = TextField(default="")
     first_contact_at = DateTimeField(null=True)
     # Product quality and major complaints go to the general manager at once (policy §4.2.2.3);
@@ -296,6 +295,8 @@ class Complaint(BaseModel):
             (("department", "status", "received_at"), False),
             (("handler", "status", "received_at"), False),
             (("registered_by", "status", "received_at"), False),
+            # The review's "open at the period's end" reads these alone, without the table.
+            (("received_at", "closed_at", "reopen_count"), False),
         )
 
     @property
@@ -510,12 +511,56 @@ class Escalation(BaseModel):
         indexes = ((("clock", "level", "due_day"), True),)
 
 
+class Action(BaseModel):
+    """An improvement action (持续改进, policy §4.4.2): a corrective step with an owner and a
+    due date, made from a complaint's root cause or from the monthly review, then checked for
+    its effect. Open actions go through the deadlines' ladder (improvements.py)."""
+    complaint = ForeignKeyField(Complaint, null=True, backref="actions", on_delete="RESTRICT")
+    period = CharField(max_length=7, default="")  # the review month it came from, "2026-10"
+    department = ForeignKeyField(Department, null=True)  # whose managers follow it
+    description = TextField()
+    root_cause = TextField(default="")
+    owner = ForeignKeyField(User, backref="actions")
+    due_on = DateField()
+    due_at = DateTimeField()  # the end of the due day's working hours
+    status = CharField(max_length=12, default="open")  # open, done, effective, ineffective
+    created_by = ForeignKeyField(User)
+    created_at = DateTimeField(index=True)
+    done_at = DateTimeField(null=True, index=True)
+    done_note = TextField(default="")
+    verified_at = DateTimeField(null=True, index=True)
+    verified_by = ForeignKeyField(User, null=True)
+    verification = TextField(default="")  # what was checked to judge the effect
+    next_step_at = DateTimeField(null=True)  # the ladder's next step while open
+    next_level = CharField(max_length=20, default="")
+    version = IntegerField(default=1)
+
+    class Meta:
+        indexes = ((("status", "due_at"), False), (("owner", "status"), False), (("department", "status"), False))
+
+
+Action.add_index(Action.index(Action.next_step_at, name="action_next_step").where(Action.next_step_at.is_null(False)))
+
+
+class ActionStep(BaseModel):
+    """A ladder step taken for an action, once per level and due day (like Escalation)."""
+    action = ForeignKeyField(Action, backref="steps", on_delete="CASCADE")
+    level = CharField(max_length=20)
+    at = DateTimeField()
+    skipped = BooleanField(default=False)
+    due_day = DateField()
+
+    class Meta:
+        indexes = ((("action", "level", "due_day"), True),)
+
+
 class Notification(BaseModel):
     """Under the bell: about a complaint, or about a call to make (then `call`, no complaint)."""
     user = ForeignKeyField(User, backref="notifications", on_delete="CASCADE")
     complaint = ForeignKeyField(Complaint, null=True, on_delete="CASCADE")
     clock = ForeignKeyField(Clock, null=True, on_delete="SET NULL")
     call = DeferredForeignKey("Call", null=True, on_delete="CASCADE")
+    action = ForeignKeyField(Action, null=True, on_delete="CASCADE")
     kind = CharField(max_length=20)  # reminder, due_today, overdue, unhappy
     created_at = DateTimeField()
     read_at = DateTimeField(null=True)
@@ -739,4 +784,5 @@ class TaskRun(BaseModel):
 
 MODELS = [Department, User, UserRole, NumberCounter, Complaint, Event, ClockRule, Clock, ClockPause,
           WaitReason, CalendarDay, Setting, Escalation, Notification, Outbox, PartsLine, TaskRun,
-          LoginSession, AuditEntry, Attachment, ImportJob, Delivery, ServiceVisit, DoNotCall, Call, CallStep]
+          LoginSession, AuditEntry, Attachment, ImportJob, Delivery, ServiceVisit, DoNotCall, Call, CallStep,
+          Action, ActionStep]

@@ -58,7 +58,7 @@ class Batch:
                 self._keep_earliest(key, clock)
                 continue
             row = {"user": user.id, "complaint": complaint.id, "clock": clock.id if clock else None,
-                   "kind": kind, "created_at": self.now, "urgent": urgent}
+                   "call": None, "action": None, "kind": kind, "created_at": self.now, "urgent": urgent}
             self._told[key] = (clock, row)
             self.notifications.append(row)
             if not user.digest:
@@ -79,11 +79,21 @@ class Batch:
 
     def add_call(self, users, call, level, urgent=False):
         """A call's reminder or escalation: under the bell, and by e-mail for whoever chose it."""
+        self._add_other(users, {"call": call.id}, level, urgent,
+                        lambda language: call_message(level, call, language, self.calendar))
+
+    def add_action(self, users, action, level, urgent=False):
+        """An improvement action's reminder or escalation, as for a call."""
+        self._add_other(users, {"action": action.id}, level, urgent,
+                        lambda language: action_message(level, action, language, self.calendar))
+
+    def _add_other(self, users, about, level, urgent, compose):
         for user in users:
-            self.notifications.append({"user": user.id, "complaint": None, "clock": None, "call": call.id,
-                                       "kind": level, "created_at": self.now, "urgent": urgent})
+            self.notifications.append({"user": user.id, "complaint": None, "clock": None, "call": None,
+                                       "action": None, **about, "kind": level, "created_at": self.now,
+                                       "urgent": urgent})
             if not user.digest and user.email and level in user.email_kinds.split(",") and smtp_configured():
-                subject, body = call_message(level, call, user.language, self.calendar)
+                subject, body = compose(user.language)
                 self.outbox.append({"channel": "email", "target": user.email, "subject": subject, "body": body,
                                     "webhook_format": "", "allow_lan": False, "created_at": self.now,
                                     "send_after": self.now if urgent else self.calendar.next_working_moment(self.now)})
@@ -155,6 +165,21 @@ def call_message(level, call, language, calendar):
         }
         subject = str(subjects[level])
         body = "\n".join([subject, _("Phone: %(phone)s", **values), _call_link(call)])
+    return subject, body
+
+
+def action_message(level, action, language, calendar):
+    """Subject and body of an improvement action's reminder, in the recipient's language."""
+    with _locale(language):
+        values = {"what": action.description[:60], "due": action.due_on.isoformat()}
+        subjects = {
+            "before": _("Improvement action due tomorrow: %(what)s", **values),
+            "due_day": _("Improvement action due today: %(what)s", **values),
+            "overdue": _("Improvement action overdue (was due %(due)s): %(what)s", **values),
+        }
+        subject = str(subjects[level])
+        base = (config("PUBLIC_URL") or "").rstrip("/")
+        body = "\n".join([subject, f"{base}/actions/{action.id}"])
     return subject, body
 
 

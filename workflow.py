@@ -55,8 +55,9 @@ TRANSITIONS = {
     "acknowledge": {s: None for s in OPEN},
 }
 
-# Remarks for colleagues, never printed on the form the customer signs.
-INTERNAL_EVENTS = ("note", "remedial")
+# Remarks for colleagues and improvement-action steps (the form prints the actions in their own
+# row), never printed on the form the customer signs.
+INTERNAL_EVENTS = ("note", "remedial", "action_added", "action_revised", "action_done", "action_verified")
 
 ACTION_LABELS = {
     "contact": _l("Log a contact"),
@@ -91,7 +92,7 @@ REGISTRATION_FIELDS = (
 TRACKED = REGISTRATION_FIELDS + (
     "department", "handler", "status", "unfounded", "verified_facts", "cause_class", "cause",
     "handling_method", "solution", "acceptance", "confirmed_in_writing", "recourse_told",
-    "compensation_type", "compensation_cost", "result", "root_cause", "improvement",
+    "compensation_type", "compensation_cost", "result", "root_cause",
     "unfounded_explanation", "close_reason", "waiting_reason", "parts_stock", "repeat_of",
 )
 
@@ -538,9 +539,11 @@ def remove_attachment(attachment_id, by, now, reason):
 
 def sweep(now, calendar=None):
     """The periodic deadline check: reminders and escalations that have come due, for the
-    complaints' deadlines and for the calls to make."""
+    complaints' deadlines, the calls to make and the improvement actions."""
+    import improvements
     from callbacks import reminders
     calendar = calendar or calendar_days.load_calendar()
     report = ladder.sweep(now, calendar)
     report["calls"] = reminders.sweep(now, calendar)
+    report["actions"] = improvements.sweep(now, calendar)
     return report

@@ -7,7 +7,7 @@ from peewee import chunked
 
 import notify
 from deadlines import ladder
-from models import Call, CallStep, bulk_insert, write_transaction
+from models import Call, CallStep, bulk_insert
 
 
 def first_step(call, calendar, done=frozenset(), enabled=None):
@@ -33,20 +33,14 @@ def schedule(call, calendar):
 def sweep(now, calendar, batch=ladder.BATCH):
     """Take every call step that has come due, in batches as the deadlines' sweep does."""
     enabled, directory = ladder.recipients_setting(), ladder.Directory()
-    report, seen = [], set()
-    while True:
-        with write_transaction():
-            due = list(Call.select().where((Call.next_step_at <= now) & (Call.status == "open"))
-                       .order_by(Call.next_step_at, Call.id).limit(batch))
-            fresh = [c for c in due if c.id not in seen]
-            seen.update(c.id for c in fresh)
-            _sweep_batch(fresh, now, calendar, enabled, directory, report)
-        if len(due) < batch or not fresh:
-            return report
+    return ladder.sweep_in_batches(
+        lambda size: (Call.select().where((Call.next_step_at <= now) & (Call.status == "open"))
+                      .order_by(Call.next_step_at, Call.id).limit(size)),
+        lambda calls, report: _sweep_batch(calls, now, calendar, enabled, directory, report), batch)
 
 
 def _sweep_batch(calls, now, calendar, enabled, directory, report):
-    done = _done(calls, calendar)
+    done = ladder.steps_done(CallStep, CallStep.call, calls, lambda c: c.due_at, calendar)
     outgoing = notify.Batch(now, calendar)
     steps, next_steps = [], {}
     for call in calls:
@@ -84,13 +78,3 @@ def recipients(directory, kinds, call):
             people = directory.by_role.get(kind, [])
         found.update({u.id: u for u in people})
     return list(found.values())
-
-
-def _done(calls, calendar):
-    due_days = {c.id: calendar.local_day(c.due_at) for c in calls}
-    done = {cid: set() for cid in due_days}
-    for chunk in chunked(list(due_days), 500):
-        for step in CallStep.select(CallStep.call, CallStep.level, CallStep.due_day).where(CallStep.call.in_(chunk)):
-            if step.due_day == due_days[step.call_id]:
-                done[step.call_id].add(step.level)
-    return done

@@ -123,6 +123,34 @@ def _sweep_batch(due, now, calendar, enabled, directory, report):
     outgoing.write()
 
 
+def sweep_in_batches(due_rows, take, batch=BATCH):
+    """Take `take(rows, report)` over `due_rows(batch)` (rows whose next step has come due), one
+    transaction a batch, until nothing due is left; each row's next step moves past now, and a
+    row seen once is never taken again in the same sweep."""
+    report, seen = [], set()
+    while True:
+        with write_transaction():
+            due = list(due_rows(batch))
+            fresh = [row for row in due if row.id not in seen]
+            seen.update(row.id for row in fresh)
+            take(fresh, report)
+        if len(due) < batch or not fresh:
+            return report
+
+
+def steps_done(step_model, owner_field, rows, due_at_of, calendar):
+    """{row id: the levels already taken for the due day now in force}, from a step table such
+    as CallStep or ActionStep (owner_field: its foreign key to the row)."""
+    due_days = {row.id: calendar.local_day(due_at_of(row)) for row in rows}
+    done = {row_id: set() for row_id in due_days}
+    for chunk in chunked(list(due_days), 500):
+        for row_id, level, due_day in (step_model.select(owner_field, step_model.level, step_model.due_day)
+                                       .where(owner_field.in_(chunk)).tuples()):
+            if due_day == due_days[row_id]:
+                done[row_id].add(level)
+    return done
+
+
 def notify_unhappy(complaint, now, calendar):
     """A customer still unhappy at the callback: the general manager hears at once."""
     return _alert(complaint, "unhappy", now, calendar)

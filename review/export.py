@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 
 import catalog
-from models import Complaint, Department, User
+from models import Action, Complaint, Department, User
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 REGISTER_FIELDS = ["received_at", "channel", "external_ref", "business_line", "customer_name", "customer_phone",
@@ -33,10 +33,22 @@ def register_rows(start, end, calendar):
     departments = {d.id: str(d.label) for d in Department.select()}
     header = [_("Complaint no.")] + [str(catalog.FIELD_LABELS[name]) for name in REGISTER_FIELDS]
     rows = [header]
-    for c in (Complaint.select().where((Complaint.received_at >= start) & (Complaint.received_at < end))
-              .order_by(Complaint.received_at, Complaint.id)):
-        rows.append([c.number] + [_cell(c, name, people, departments, calendar) for name in REGISTER_FIELDS])
+    received = (Complaint.received_at >= start) & (Complaint.received_at < end)
+    actions = _actions_of(received)
+    for c in Complaint.select().where(received).order_by(Complaint.received_at, Complaint.id):
+        rows.append([c.number] + [actions.get(c.id, "") if name == "improvement" else
+                                  _cell(c, name, people, departments, calendar) for name in REGISTER_FIELDS])
     return rows
+
+
+def _actions_of(received):
+    """{complaint id: its improvement actions as one text}, for the register's 改进措施 column."""
+    texts = {}
+    for a in (Action.select(Action.complaint, Action.description, Action.status, Action.due_on).join(Complaint)
+              .where(received).order_by(Action.id)):
+        line = f"{a.description} ({catalog.label('action_status', a.status)}, {a.due_on.isoformat()})"
+        texts[a.complaint_id] = f"{texts[a.complaint_id]}; {line}" if a.complaint_id in texts else line
+    return texts
 
 
 def _cell(c, name, people, departments, calendar):

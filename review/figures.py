@@ -21,13 +21,17 @@ Definitions (the report page states them beside each figure):
   closing is a "close with a reason" or a callback that did not find the customer unhappy.
 - Compensation: the period's complaints whose solution was recorded by the period's end,
   by type, at the cost the solution records.
+- Improvement actions: created, done, verified effective and verified not effective in the
+  period; late at its end (open then and past their due time).
 """
 import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import time, timedelta
 
-from models import Clock, Complaint, Event
+from peewee import Case, Value, fn
+
+from models import Action, Clock, Complaint, Event
 
 DIMENSIONS = ("category", "cause_class", "department_id", "handler_id", "severity", "channel", "business_line")
 
@@ -47,22 +51,35 @@ def bounds(first, last, calendar):
     return calendar.at(first, time(0, 0)), calendar.at(last + timedelta(days=1), time(0, 0))
 
 
-def judge(clocks, end):
-    """(rate against the deadline in force, rate against the original deadline)."""
-    judged = on_time = on_time_original = 0
-    for clock in clocks:
-        met = clock.met_at if clock.met_at is not None and clock.met_at < end else None
-        if met is None and clock.stopped_at is not None and clock.stopped_at < end:
-            continue  # closed with a reason before it was met: neither on time nor late
-        if met is None and clock.paused_since is not None and clock.paused_since < end:
-            continue  # waiting (parts, the customer) at the period's end: its deadline has not run out
-        if met is not None:
-            judged += 1
-            on_time += met <= clock.due_at
-            on_time_original += met <= clock.original_due_at
-        elif clock.due_at < end:
-            judged += 1  # still running and already late
-    return Rate(on_time, judged), Rate(on_time_original, judged)
+def judged(received, end, by=None):
+    """{(kind, group): (rate against the deadline in force, rate against the original one, how
+    many were extended)} for the first-contact and completion deadlines of the complaints of
+    `received` (a query of their ids), judged as at `end`, counted in the database; `by` is a
+    Complaint column to group them by (department, handler), else the group is None."""
+    met = Clock.met_at.is_null(False) & (Clock.met_at < end)
+    counted = Case(None, [
+        (met, 1),
+        # closed with a reason before it was met: neither on time nor late
+        (Clock.stopped_at.is_null(False) & (Clock.stopped_at < end), 0),
+        # waiting (parts, the customer) at the period's end: its deadline has not run out
+        (Clock.paused_since.is_null(False) & (Clock.paused_since < end), 0),
+        (Clock.due_at < end, 1)], 0)  # still running and already late
+    on_time = Case(None, [(met & (Clock.met_at <= Clock.due_at), 1)], 0)
+    on_time_original = Case(None, [(met & (Clock.met_at <= Clock.original_due_at), 1)], 0)
+    extended = Case(None, [(Clock.due_at != Clock.original_due_at, 1)], 0)
+    group = by if by is not None else Value(None)
+    query = (Clock.select(Clock.kind, group, fn.SUM(on_time), fn.SUM(on_time_original), fn.SUM(counted),
+                          fn.SUM(extended))
+             .where(Clock.complaint.in_(received) & Clock.kind.in_(("first_contact", "completion")))
+             .group_by(Clock.kind, group))
+    if by is not None:
+        query = query.join(Complaint)
+    return {(kind, owner): (Rate(int(good or 0), int(total or 0)), Rate(int(original or 0), int(total or 0)),
+                            int(moved or 0))
+            for kind, owner, good, original, total, moved in query.tuples()}
+
+
+NO_RATE = (Rate(0, 0), Rate(0, 0), 0)
 
 
 def percentile(values, share):
@@ -78,32 +95,43 @@ def _times(values):
             "p90": round(percentile(values, 0.9), 1) if values else None}
 
 
-def period_figures(first, last, calendar):
-    """All the figures of the local days first..last, as at the end of `last`."""
+# What the figures read, as plain rows (a model object per row costs more than the query).
+COMPLAINT_COLUMNS = (Complaint.id, Complaint.received_at, Complaint.first_contact_at,
+                     Complaint.repeat_of.alias("repeat_of_id"), Complaint.compensation_type,
+                     Complaint.compensation_cost, Complaint.category, Complaint.cause_class,
+                     Complaint.department.alias("department_id"), Complaint.handler.alias("handler_id"),
+                     Complaint.severity, Complaint.channel, Complaint.business_line)
+
+
+def period_figures(first, last, calendar, per_owner=True):
+    """All the figures of the local days first..last, as at the end of `last` (with the rates
+    per department and per handler unless per_owner is false: the periods compared need none)."""
     start, end = bounds(first, last, calendar)
-    complaints = list(Complaint.select().where((Complaint.received_at >= start) & (Complaint.received_at < end)))
-    ids = [c.id for c in complaints]
-    clocks = list(Clock.select().where(Clock.complaint.in_(ids))) if ids else []
-    by_kind = {kind: [c for c in clocks if c.kind == kind] for kind in ("first_contact", "completion")}
-    response, response_original = judge(by_kind["first_contact"], end)
-    completion, completion_original = judge(by_kind["completion"], end)
+    received = (Complaint.received_at >= start) & (Complaint.received_at < end)
+    complaints = list(Complaint.select(*COMPLAINT_COLUMNS).where(received).namedtuples())
+    # The period's complaints as a subquery: a list of thousands of ids costs more to send than to find.
+    ids = Complaint.select(Complaint.id).where(received)
+    rates = judged(ids, end)
+    (response, response_original, extended_first), (completion, completion_original, extended_completion) = (
+        rates.get((kind, None), NO_RATE) for kind in ("first_contact", "completion"))
     reopened = _reopened_by(ids, end)
     contact_hours = [calendar.working_hours_between(c.received_at, c.first_contact_at) for c in complaints
                      if c.first_contact_at is not None and c.first_contact_at < end]
     closed = _closings(start, end)
-    agreed = {e.complaint_id for e in Event.select(Event.complaint).where(
-        Event.complaint.in_(ids) & (Event.kind == "solution") & (Event.at < end))} if ids else set()
+    agreed = {complaint for (complaint,) in Event.select(Event.complaint).where(
+        Event.complaint.in_(ids) & (Event.kind == "solution") & (Event.at < end)).tuples()}
     compensation = Counter()
     for c in complaints:  # as the solution stands now: a later change to it is a recorded event
         if c.id in agreed and c.compensation_type and c.compensation_cost is not None:
             compensation[c.compensation_type] += c.compensation_cost
     return {
         "received": len(complaints),
-        "departments": _per_department(complaints, clocks, end),
+        "departments": _per(complaints, ids, end, "department_id", Complaint.department) if per_owner else {},
+        "handlers": _per(complaints, ids, end, "handler_id", Complaint.handler) if per_owner else {},
         "by": {name: Counter(getattr(c, name) for c in complaints) for name in DIMENSIONS},
         "response": response, "response_original": response_original,
         "completion": completion, "completion_original": completion_original,
-        "extended": sum(1 for c in clocks if c.due_at != c.original_due_at and c.kind in by_kind),
+        "extended": extended_first + extended_completion,
         "repeat": Rate(sum(1 for c in complaints if c.repeat_of_id or c.id in reopened), len(complaints)),
         "callbacks": _callbacks(start, end),
         "to_first_contact": _times(contact_hours),
@@ -111,26 +139,67 @@ def period_figures(first, last, calendar):
         "closed": len(closed),
         "compensation": dict(compensation),
         **_open_at(end),
+        "actions": {name: where(start, end).count() for name, where in ACTION_MEASURES.items()},
     }
 
 
-def _per_department(complaints, clocks, end):
-    """{department id: received, and the two timely rates} for the per-department report."""
-    department_of = {c.id: c.department_id for c in complaints}
-    result = {}
-    for department in sorted(set(department_of.values()), key=lambda d: (d is None, d)):
-        mine = [k for k in clocks if department_of[k.complaint_id] == department]
-        result[department] = {
-            "received": sum(1 for d in department_of.values() if d == department),
-            "response": judge([k for k in mine if k.kind == "first_contact"], end)[0],
-            "completion": judge([k for k in mine if k.kind == "completion"], end)[0]}
-    return result
+def _actions_late_at(start, end):
+    """Open at `end` (made before it, not done by it) and already past their due time."""
+    return Action.select().where((Action.created_at < end) & (Action.due_at < end)
+                                 & (Action.done_at.is_null() | (Action.done_at >= end)))
+
+
+# The improvement-action figures, each the list the action page shows for it (views/improvements.py).
+ACTION_MEASURES = {
+    "created": lambda start, end: Action.select().where((Action.created_at >= start) & (Action.created_at < end)),
+    "done": lambda start, end: Action.select().where((Action.done_at >= start) & (Action.done_at < end)),
+    "effective": lambda start, end: Action.select().where(
+        (Action.verified_at >= start) & (Action.verified_at < end) & (Action.status == "effective")),
+    "ineffective": lambda start, end: Action.select().where(
+        (Action.verified_at >= start) & (Action.verified_at < end) & (Action.status == "ineffective")),
+    "late_at_end": _actions_late_at,
+}
+
+
+def _per(complaints, ids, end, dimension, column):
+    """{department or handler id: received, and the two timely rates} (seed 003 §2.5: per department)."""
+    received = Counter(getattr(c, dimension) for c in complaints)
+    rates = judged(ids, end, by=column)
+    return {owner: {"received": count, "response": rates.get(("first_contact", owner), NO_RATE)[0],
+                    "completion": rates.get(("completion", owner), NO_RATE)[0]}
+            for owner, count in sorted(received.items(), key=lambda item: (item[0] is None, item[0]))}
+
+
+# Recorded changes that move a past period's figures, and the figures they move.
+MOVING_FIELDS = {"category": ("category", "rates"), "severity": ("severity", "rates"), "channel": ("channel",),
+                 "business_line": ("business_line",), "department": ("department_id",), "handler": ("handler_id",),
+                 "cause_class": ("cause_class",), "compensation_type": ("compensation",),
+                 "compensation_cost": ("compensation",)}
+
+
+def moved_since(first, last, calendar, limit=20):
+    """{figure: [complaint numbers]}: the period's complaints changed after its end in a way that
+    moves its figures (a deadline extended or set, a reclassification, another department or
+    handler, another cause, another compensation), so the report can say which figure moved and why."""
+    start, end = bounds(first, last, calendar)
+    events = (Event.select(Event.kind, Event.data, Complaint.number).join(Complaint)
+              .where((Complaint.received_at >= start) & (Complaint.received_at < end) & (Event.at >= end)
+                     & Event.kind.in_(("set_deadline", "edit", "assign", "dispatch", "findings", "solution")))
+              .order_by(Event.at))
+    moved = {}
+    for e in events:
+        figures = {"rates"} if e.kind == "set_deadline" else set()
+        for field in e.payload.get("changes", {}):
+            figures.update(MOVING_FIELDS.get(field, ()))
+        for figure in figures:
+            numbers = moved.setdefault(figure, [])
+            if e.complaint.number not in numbers and len(numbers) < limit:
+                numbers.append(e.complaint.number)
+    return moved
 
 
 def _reopened_by(ids, end):
     """The complaints (of `ids`) reopened before `end`: by a reopen, or still unhappy at the callback."""
-    if not ids:
-        return set()
     events = Event.select(Event.complaint, Event.kind, Event.data).where(
         Event.complaint.in_(ids) & (Event.at < end) & Event.kind.in_(("reopen", "callback")))
     return {e.complaint_id for e in events if e.kind == "reopen" or e.payload.get("outcome") == "unhappy"}
@@ -177,3 +246,26 @@ def _closed_by_events(ids, end):
             closing = e.kind == "close" or (e.kind == "callback" and e.payload.get("outcome") != "unhappy")
             state[e.complaint_id] = closing
     return {complaint for complaint, closed in state.items() if closed}
+
+
+def month_rates(first, last, calendar):
+    """(received, response Rate, completion Rate) of the days first..last as at their end: the
+    trend chart's point for a month, the same figures period_figures gives."""
+    start, end = bounds(first, last, calendar)
+    received = Complaint.select(Complaint.id).where((Complaint.received_at >= start) & (Complaint.received_at < end))
+    rates = judged(received, end)
+    return (received.count(), rates.get(("first_contact", None), NO_RATE)[0],
+            rates.get(("completion", None), NO_RATE)[0])
+
+
+def trend(last_month_first, calendar, months=12):
+    """[(month's first day, received, response Rate, completion Rate)] for the months ending with the given one."""
+    points, first = [], last_month_first
+    for _ in range(months):
+        points.append((first, *month_rates(first, month_end(first), calendar)))
+        first = (first - timedelta(days=1)).replace(day=1)
+    return points[::-1]
+
+
+def month_end(first):
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)

@@ -231,8 +231,7 @@ def test_a_reopened_complaint_prints_no_old_completion_time(as_user, make_compla
     mgr = staff["service_mgr"]
     for action, data in [("contact", {"method": "phone", "summary": "x"}),
                          ("findings", {"fields": {"verified_facts": "属实", "cause_class": "after_sales_service",
-                                                  "cause": "漏检", "handling_method": "返修", "root_cause": "",
-                                                  "improvement": ""}}),
+                                                  "cause": "漏检", "handling_method": "返修", "root_cause": ""}}),
                          ("resolve", {"result": "ok"})]:
         fresh_c = fresh(c)
         workflow.perform(action, c.id, fresh_c.version, mgr, NOW, **data)

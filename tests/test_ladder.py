@@ -167,7 +167,7 @@ def test_sweep_reads_only_what_is_due(make_complaint, sweep, count_queries):
         register(make_complaint, sh(2026, 11, 20, 9, i))
     Clock.update(next_step_at=None).execute()  # nothing is due
     with count_queries() as q:
-        assert sweep(sh(2026, 11, 20, 10, 0)) == {"notified": [], "skipped": [], "calls": []}
+        assert sweep(sh(2026, 11, 20, 10, 0)) == {"notified": [], "skipped": [], "calls": [], "actions": []}
     assert len([s for s in q.queries if "FROM \"clock\"" in s]) == 1
 
 

@@ -1,12 +1,14 @@
 """A database made by the first release upgrades in place, keeping its rows."""
 import os
 import sqlite3
+from datetime import timedelta
 
 from helpers import ROOT
 
 import accounts
+from deadlines import calendar_days
 from migrations import open_and_upgrade
-from models import Clock, Complaint, Notification, Setting, User, db, utcnow
+from models import Action, Clock, Complaint, Notification, Setting, User, db, utcnow
 
 
 def test_the_first_schema_upgrades_without_losing_rows(tmp_path):
@@ -25,6 +27,7 @@ def test_the_first_schema_upgrades_without_losing_rows(tmp_path):
                     " '2026-01-02 01:00:00', '2026-01-02 01:00:00', 1, 'phone', '', 'sales', '李', '13800000000',"
                     " '', '', '', '', 'price', 'other', 'general', '', 'd', 'registered', 0, 0, '', '', '', '',"
                     " '', '', 0, '', '', '', '', '', '', '', 1, '2026-01-02 01:00:00')")
+        old.execute("UPDATE complaint SET improvement = '每周抽查报价单'")
     open_and_upgrade(f"sqlite:///{path}")
     try:
         complaint = Complaint.get()
@@ -42,10 +45,17 @@ def test_the_first_schema_upgrades_without_losing_rows(tmp_path):
         assert [day["open"] for day in Setting.read("week")] == [True] * 5 + [False] * 2
         # Sessions no longer hang on a per-user token; the audit log refuses edits.
         assert "login_token" not in {c.name for c in db.get_columns("user")}
+        # The free-text improvement measures became an open improvement action, and the column went.
+        action = Action.get()
+        assert (action.complaint_id, action.description, action.owner.username, action.status) == (
+            complaint.id, "每周抽查报价单", "wang", "open")
+        today = calendar_days.load_calendar().local_day(utcnow())
+        assert action.due_on == today + timedelta(days=30) and action.next_step_at is not None
+        assert "improvement" not in {c.name for c in db.get_columns("complaint")}
         triggers = {row[0] for row in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         assert {"auditentry_no_update", "auditentry_kept_a_year"} <= triggers
         open_and_upgrade(f"sqlite:///{path}")  # running it again changes nothing
-        assert Complaint.select().count() == 1 and Clock.select().count() == 2
+        assert Complaint.select().count() == 1 and Clock.select().count() == 2 and Action.select().count() == 1
     finally:
         db.close()
 

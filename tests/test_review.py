@@ -1,6 +1,7 @@
 """The monthly review's figures against October 2026 worked out by hand: a showroom open
 Monday to Friday 08:30-17:30 (lunch 12:00-13:30, 7.5 working hours a day), closed for
 National Day 1-8 October, with Saturday 10 October a make-up working day."""
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -13,8 +14,8 @@ from models import Clock, Complaint, Event
 from review.figures import Rate, percentile, period_figures
 
 OCTOBER = (date(2026, 10, 1), date(2026, 10, 31))
-FINDINGS = {"verified_facts": "属实", "cause_class": "sales_service", "cause": "报价不清", "handling_method": "解释",
-            "root_cause": "", "improvement": ""}
+FINDINGS = {"verified_facts": "属实", "cause_class": "sales_process", "cause": "报价不清", "handling_method": "解释",
+            "root_cause": ""}
 SOLUTION = {"solution": "赠送保养", "acceptance": "accepted", "confirmed_in_writing": True, "recourse_told": [],
             "compensation_type": "gifted_service", "compensation_cost": Decimal("300")}
 
@@ -90,7 +91,7 @@ def test_the_month_worked_out_by_hand(october):
     assert (figures["open_at_end"], figures["overdue_at_end"]) == (5, 3)
     assert figures["callbacks"] == Rate(0, 0) and figures["callbacks"].percent is None
     assert figures["compensation"] == {"gifted_service": Decimal("300")}
-    assert figures["by"]["cause_class"] == {"sales_service": 1, "": 4}
+    assert figures["by"]["cause_class"] == {"sales_process": 1, "": 4}
 
 
 def test_the_same_month_gives_the_same_figures_later(october, staff):
@@ -179,3 +180,67 @@ def test_exports_are_for_the_review_only_and_recorded(october, as_user, staff):
     assert as_user("service_mgr").get("/reports/export.xlsx?month=2026-10").status_code == 404
     as_user("gm").get("/reports/register.csv?month=2026-10")
     assert AuditEntry.select().where(AuditEntry.action == "export").count() == 1
+
+
+def test_the_trend_points_count_as_the_month_figures_do(october):
+    from review.figures import month_rates, trend
+    calendar = calendar_days.load_calendar()
+    figures = period_figures(*OCTOBER, calendar)
+    assert month_rates(*OCTOBER, calendar) == (5, figures["response"], figures["completion"])
+    points = trend(date(2026, 10, 1), calendar)
+    assert [p[0] for p in points][:2] == [date(2025, 11, 1), date(2025, 12, 1)] and len(points) == 12
+    assert points[-1][1:] == (5, Rate(2, 4), Rate(2, 2)) and points[-2][1] == 1  # one in September
+
+
+def test_the_charts_are_valid_svg_with_a_bar_a_month(october, as_user):
+    from xml.etree import ElementTree
+    page = as_user("gm").get("/reports?month=2026-10").get_data(as_text=True)
+    svgs = [ElementTree.fromstring(svg) for svg in re.findall(r"<svg.*?</svg>", page, re.S)]
+    assert len(svgs) == 3  # the trend, by category, by cause
+    ns = "{http://www.w3.org/2000/svg}"
+    assert len(svgs[0].findall(f"{ns}rect")) == 12
+    bars = {rect.find(f"{ns}title").text for rect in svgs[1].findall(f"{ns}rect")}
+    assert bars == {"价格: 4", "新车产品质量: 1"}
+    assert "<script" not in "".join(re.findall(r"<svg.*?</svg>", page, re.S))
+
+
+def test_a_quarter_is_compared_with_the_quarter_before_and_a_year_earlier(as_user, staff):
+    from views.reports import previous, recent_quarters, year_before
+    q4 = (date(2026, 10, 1), date(2026, 12, 31))
+    assert previous(*q4) == (date(2026, 7, 1), date(2026, 9, 30))
+    assert year_before(*q4) == (date(2025, 10, 1), date(2025, 12, 31))
+    assert [q[0] for q in recent_quarters(date(2026, 11, 23), 3)] == ["2026-Q4", "2026-Q3", "2026-Q2"]
+    page = as_user("care").get("/reports?quarter=2026-Q3").get_data(as_text=True)
+    assert "2026-07-01 – 2026-09-30" in page and "2026-04-01 – 2026-06-30" in page
+    assert 'href="/reports?quarter=2026-Q2"' in page
+
+
+def test_the_late_behind_a_rate_and_a_cause_open_in_the_inbox(october, as_user, staff):
+    b = october["b"]
+    client = as_user("gm")
+    page = client.get("/reports?month=2026-10").get_data(as_text=True)
+    link = re.search(r'class="late-link" href="([^"]*missed=first_contact[^"]*)">2 ', page).group(1)
+    listed = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert b.number in listed and october["c"].number in listed  # the two late first contacts
+    assert october["a"].number not in listed and october["d"].number not in listed
+    # Cause and business line open their complaints too.
+    assert 'cause_class=sales_process">1</a>' in page
+    cause = client.get("/inbox?status=all&received_from=2026-10-01&received_to=2026-10-31&cause_class=sales_process")
+    assert b.number in cause.get_data(as_text=True) and october["c"].number not in cause.get_data(as_text=True)
+    assert "business_line=after_sales" in page
+
+
+def test_per_handler_rates_and_which_figure_moved_since_the_month_ended(october, as_user, staff):
+    c = october["c"]
+    client = as_user("gm")
+    page = client.get("/reports?month=2026-10").get_data(as_text=True)
+    assert "按处理人" in page or "各处理人" in page
+    assert "Changed since the period ended" not in page and "期间结束后的改动" not in page
+    # In November the care manager gives C a new completion deadline and reclassifies E.
+    Clock.update(paused_since=None).where(Clock.complaint == c).execute()
+    workflow.perform("set_deadline", c.id, Complaint.get_by_id(c.id).version, staff["care"], sh(2026, 11, 2, 9),
+                     due_at=sh(2026, 11, 30, 17), reason="等待配件")
+    moved = client.get("/reports?month=2026-10").get_data(as_text=True)
+    assert "期间结束后的改动" in moved
+    section = moved[moved.index("期间结束后的改动"):moved.index("</section>", moved.index("期间结束后的改动"))]
+    assert c.number in section and october["b"].number not in section

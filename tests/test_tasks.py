@@ -26,7 +26,7 @@ def test_huey_uses_sqlite_in_the_instance_folder_by_default():
 
 def test_the_periodic_tasks_run_the_sweep_and_the_outbox(app, staff, monkeypatch):
     monkeypatch.setattr(tasks, "_app", app)
-    assert set(tasks.deadline_sweep.call_local()) == {"notified", "skipped", "calls"}
+    assert set(tasks.deadline_sweep.call_local()) == {"notified", "skipped", "calls", "actions"}
     assert tasks.deliver_messages.call_local() == {"sent": 0, "failed": 0}
 
 

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 import forms
 import workflow
 from deadlines import clocks
-from models import Attachment, Call, Complaint, Department, Event, PartsLine, User, utcnow
+from models import Action, Attachment, Call, Complaint, Department, Event, PartsLine, User, utcnow
 from permissions import can, can_view
 from views import abort_unless, get_complaint_or_404, is_fragment, render, to_local, to_utc
 
@@ -155,7 +155,15 @@ def detail_context(complaint, failed=None):
             "timeline": list(Event.timeline(complaint)), "clocks": clocks.clocks_of(complaint),
             "parts": list(PartsLine.select().where(PartsLine.complaint == complaint).order_by(PartsLine.id)),
             "attachments": Attachment.on(complaint), "repeats": _repeats(complaint),
-            "found_by": Call.select().where(Call.complaint_found == complaint).first()}
+            "found_by": Call.select().where(Call.complaint_found == complaint).first(),
+            "improvement_actions": improvement_actions(complaint)}
+
+
+def improvement_actions(complaint):
+    """The complaint's improvement actions with their owners: one query."""
+    owner = User.alias()
+    return list(Action.select(Action, owner).join(owner, on=(Action.owner == owner.id), attr="owner")
+                .where(Action.complaint == complaint).order_by(Action.id))
 
 
 def _repeats(complaint):

@@ -11,7 +11,7 @@ from forms import ComplaintForm
 from models import Attachment, Call, Complaint, Event, User, utcnow
 from permissions import can, can_view
 from views import abort_unless, get_complaint_or_404, render, to_local, to_utc
-from views.actions import detail_context, run_action
+from views.actions import detail_context, improvement_actions, run_action
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
@@ -92,7 +92,8 @@ def print_form(number):
     # The customer signs this paper: internal notes stay in the app.
     timeline = [e for e in Event.timeline(complaint) if e.kind not in workflow.INTERNAL_EVENTS]
     return render("complaints/print.html", complaint=complaint, attachments=Attachment.on(complaint),
-                  timeline=timeline, dealer=process.dealership(current_app.config["DEALERSHIP_NAME"]))
+                  timeline=timeline, improvement_actions=improvement_actions(complaint),
+                  dealer=process.dealership(current_app.config["DEALERSHIP_NAME"]))
 
 
 @bp.route("/<number>/edit", methods=["GET", "POST"])

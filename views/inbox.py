@@ -119,7 +119,7 @@ def inbox_query(user, form, now):
                             & Complaint.status.in_(OPEN_STATUSES))
     elif status != "all":
         query = query.where(Complaint.status == status)
-    for name in ("category", "severity", "channel"):
+    for name in ("category", "severity", "channel", "cause_class", "business_line"):
         if _valid(form[name]):
             query = query.where(getattr(Complaint, name) == form[name].data)
     if _valid(form.department):
@@ -133,6 +133,8 @@ def inbox_query(user, form, now):
         query = query.where(Complaint.matching(form.q.data))
     if _valid(form.due):
         query = query.where(_due_filter(form.due.data, now))
+    if _valid(form.missed):
+        query = query.where(Complaint.id.in_(missed(form.missed.data, now)))
     return _received_between(query, _valid(form.received_from), _valid(form.received_to))
 
 
@@ -197,6 +199,14 @@ def _received_between(query, first, last):
     if last:
         query = query.where(Complaint.received_at < calendar.at(last + timedelta(days=1), time(0, 0)))
     return query
+
+
+def missed(kind, now):
+    """The complaints whose deadline of this kind was met late, or is still running and late now:
+    the late ones behind the review's timely rates (a paused or stopped one is neither)."""
+    running_late = (Clock.met_at.is_null() & Clock.stopped_at.is_null() & Clock.paused_since.is_null()
+                    & (Clock.due_at < now))
+    return Clock.select(Clock.complaint).where((Clock.kind == kind) & ((Clock.met_at > Clock.due_at) | running_late))
 
 
 def _due_filter(due, now):

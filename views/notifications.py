@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 from peewee import JOIN
 
 import notify
-from models import Call, Clock, Complaint, Notification, User, utcnow
+from models import Action, Call, Clock, Complaint, Notification, User, utcnow
 from views import deny, render
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -29,13 +29,14 @@ def index():
 
 
 def _with_details(where):
-    """Notifications with their complaint, deadline, handler and call: one query."""
+    """Notifications with their complaint, deadline, handler, call and action: one query."""
     handler = User.alias()
-    return (Notification.select(Notification, Complaint, Clock, handler, Call)
+    return (Notification.select(Notification, Complaint, Clock, handler, Call, Action)
             .join(Complaint, JOIN.LEFT_OUTER).switch(Notification)
             .join(Clock, JOIN.LEFT_OUTER).switch(Complaint)
             .join(handler, JOIN.LEFT_OUTER, on=(Complaint.handler == handler.id), attr="handler")
             .switch(Notification).join(Call, JOIN.LEFT_OUTER)
+            .switch(Notification).join(Action, JOIN.LEFT_OUTER)
             .where(where).order_by(Notification.created_at.desc(), Notification.id.desc()))
 
 
@@ -57,6 +58,8 @@ def open_one(notification_id):
         deny(404)
     if item.read_at is None:
         Notification.update(read_at=utcnow()).where(Notification.id == item.id).execute()
+    if item.action_id:
+        return redirect(url_for("improvements.show", action_id=item.action_id), code=303)
     if item.call_id:
         return redirect(url_for("callbacks.queue", when="overdue" if item.kind == "overdue" else "now"), code=303)
     return redirect(url_for("complaints.show", number=item.complaint.number), code=303)

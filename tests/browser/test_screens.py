@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
+import improvements
 import workflow
 from deadlines import calendar_days
 from models import ClockRule, Complaint, Event, User, utcnow
@@ -21,6 +22,7 @@ PHONE, DESK, WALL = (360, 740), (1366, 768), (1920, 1080)
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 
 CARE_PAGES = ["/inbox", "/inbox?due=overdue", "/overdue", "/notifications", "/callbacks", "/parts", "/reports",
+              "/reports?quarter=2026-Q3", "/actions?show=all", "/actions/new?period=2026-10",
               "/complaints/new", "/callbacks/deliveries/new", "/account"]
 ADMIN_PAGES = ["/admin/users", "/admin/users/new", "/admin/departments", "/admin/dealership", "/admin/rules",
                "/admin/calendar", "/admin/ladder", "/admin/process", "/admin/callbacks", "/admin/audit",
@@ -46,9 +48,12 @@ def desk(app, make_complaint, staff):
     urgent = make_complaint(by="advisor", now=now, category="product_quality", customer_name="张伟")
     calm = [make_complaint(by="front", now=now, category="price", customer_name=f"顾客{i}") for i in range(2)]
     workflow.perform("note", urgent.id, urgent.version, staff["care"], now, text="客户情绪激动，先由经理回电")
+    action = improvements.create({"description": "每月校准扭矩扳手并留记录", "root_cause": "扭矩扳手未校准",
+                                  "owner": staff["advisor"], "due_on": calendar_days.load_calendar().local_day(now)},
+                                 staff["service_mgr"], now, calendar_days.load_calendar(), late[1])
     with app.app_context():
         workflow.sweep(now)
-    return {"late": late, "urgent": urgent, "calm": calm}
+    return {"late": late, "urgent": urgent, "calm": calm, "action": action}
 
 
 def shot(page, name):
@@ -80,7 +85,8 @@ def test_no_page_scrolls_sideways_and_the_header_is_one_line(live_server, page, 
     log_in("care", staff_password)
     complaint = desk["late"][0].number
     problems = visit_all(page, live_server, CARE_PAGES + [f"/complaints/{complaint}",
-                                                          f"/complaints/{complaint}/edit"])
+                                                          f"/complaints/{complaint}/edit",
+                                                          f"/actions/{desk['action'].id}"])
     page.click("header .me form button" if size == DESK else "details.menu summary")
     if size == PHONE:
         page.click("details.menu button.link")  # log out from the phone's menu
