@@ -33,15 +33,16 @@ SHOW = {
 def index():
     """The actions the user may see: open ones by due date first; or one review figure's list."""
     now, page = utcnow(), max(request.args.get("page", 1, type=int) or 1, 1)
-    measure, period = _measure_asked()
-    show = request.args.get("show") if request.args.get("show") in SHOW else ("all" if measure else "open")
-    query = improvements.visible(current_user, measure or Action.select()).where(SHOW[show](now))
+    measure, period = _measure_asked()  # (a query is never tested for truth: that would run it)
+    by_figure = measure is not None
+    show = request.args.get("show") if request.args.get("show") in SHOW else ("all" if by_figure else "open")
+    query = improvements.visible(current_user, measure if by_figure else Action.select()).where(SHOW[show](now))
     if request.args.get("mine"):
         query = query.where(Action.owner == current_user.id)
     rows = list(_with_people(query).order_by(Action.status != "open", Action.due_at, Action.id)
                 .limit(PAGE + 1).offset((page - 1) * PAGE))
     return render("improvements/index.html", actions=rows[:PAGE], has_next=len(rows) > PAGE, page=page, now=now,
-                  show=show, shows=SHOW, period=period, measure=request.args.get("measure") if measure else None)
+                  show=show, shows=SHOW, period=period, measure=request.args.get("measure") if by_figure else None)
 
 
 def _measure_asked():
