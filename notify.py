@@ -330,8 +330,12 @@ def send_digests(now, calendar):
 def _queue_digest(user, items, now, calendar):
     lines = []
     for n in items:
-        lines.append(message(n.kind, n.complaint, n.clock, user.language, calendar)[0] if n.complaint_id
-                     else call_message(n.kind, n.call, user.language, calendar)[0])
+        if n.complaint_id:
+            lines.append(message(n.kind, n.complaint, n.clock, user.language, calendar)[0])
+        elif n.action_id:
+            lines.append(action_message(n.kind, n.action, user.language, calendar)[0])
+        else:
+            lines.append(call_message(n.kind, n.call, user.language, calendar)[0])
     with _locale(user.language):
         subject = str(_("Daily summary: %(count)s complaint notifications", count=len(items)))
     body = "\n".join([subject, ""] + lines)

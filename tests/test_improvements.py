@@ -183,3 +183,17 @@ def test_the_printed_form_and_the_register_carry_the_actions(as_user, make_compl
     csv = client.get("/reports/register.csv?month=2026-10").get_data().decode("utf-8-sig")
     assert "'=HYPERLINK" in csv
     assert Complaint.select().count() == 1
+
+
+def test_a_late_action_goes_into_the_daily_summary_of_whoever_takes_one(app, staff):
+    import notify
+    from models import User
+    User.update(digest=True).where(User.username == "gm").execute()
+    calendar = calendar_days.load_calendar()
+    action = improvements.create({"description": "更新报价流程", "owner": staff["front"],
+                                  "due_on": date(2026, 11, 18)}, staff["care"], NOW - timedelta(days=5), calendar)
+    workflow.sweep(NOW, calendar)
+    assert Notification.select().where((Notification.action == action.id) & (Notification.kind == "overdue")
+                                       & (Notification.user == staff["gm"])).exists()
+    with app.app_context():
+        assert notify.send_digests(NOW, calendar) == 1
