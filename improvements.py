@@ -16,7 +16,6 @@ import json
 from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
-from peewee import chunked
 
 import notify
 from deadlines import ladder
@@ -190,9 +189,7 @@ def _sweep_batch(actions, now, calendar, enabled, directory, report):
         schedule(action, calendar, done[action.id] | {lv for lv, _a in taken}, enabled)
         next_steps.setdefault((action.next_step_at, action.next_level), []).append(action.id)
     bulk_insert(ActionStep, steps)
-    for (step_at, level), ids in next_steps.items():
-        for chunk in chunked(ids, 500):
-            Action.update(next_step_at=step_at, next_level=level).where(Action.id.in_(chunk)).execute()
+    ladder.write_next_steps(Action, next_steps)
     outgoing.write()
 
 

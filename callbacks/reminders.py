@@ -3,8 +3,6 @@ calls, with the same step times and the same recipients settings, run by the sam
 "Handler" means whoever makes the call; the department manager has no part in it."""
 from types import SimpleNamespace
 
-from peewee import chunked
-
 import notify
 from deadlines import ladder
 from models import Call, CallStep, bulk_insert
@@ -59,9 +57,7 @@ def _sweep_batch(calls, now, calendar, enabled, directory, report):
         next_at, next_level = first_step(call, calendar, done[call.id] | {lv for lv, _a in taken}, enabled)
         next_steps.setdefault((next_at, next_level), []).append(call.id)
     bulk_insert(CallStep, steps)
-    for (step_at, level), ids in next_steps.items():
-        for chunk in chunked(ids, 500):
-            Call.update(next_step_at=step_at, next_level=level).where(Call.id.in_(chunk)).execute()
+    ladder.write_next_steps(Call, next_steps)
     outgoing.write()
 
 

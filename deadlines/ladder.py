@@ -117,10 +117,16 @@ def _sweep_batch(due, now, calendar, enabled, directory, report):
         schedule(clock, calendar, done[clock.id] | {level for level, _at in steps}, enabled)
         next_steps.setdefault((clock.next_step_at, clock.next_level), []).append(clock.id)
     bulk_insert(Escalation, escalations)
+    write_next_steps(Clock, next_steps)
+    outgoing.write()
+
+
+def write_next_steps(model, next_steps):
+    """Store each row's next ladder step: {(when, level): [row ids]}, one update per step and chunk
+    (a clock, call or action each)."""
     for (step_at, level), ids in next_steps.items():
         for chunk in chunked(ids, 500):
-            Clock.update(next_step_at=step_at, next_level=level).where(Clock.id.in_(chunk)).execute()
-    outgoing.write()
+            model.update(next_step_at=step_at, next_level=level).where(model.id.in_(chunk)).execute()
 
 
 def sweep_in_batches(due_rows, take, batch=BATCH):

@@ -197,3 +197,19 @@ def test_a_late_action_goes_into_the_daily_summary_of_whoever_takes_one(app, sta
                                        & (Notification.user == staff["gm"])).exists()
     with app.app_context():
         assert notify.send_digests(NOW, calendar) == 1
+
+
+def test_a_new_date_in_the_past_or_a_missing_owner_is_refused_and_nothing_changes(as_user, staff, today):
+    action = improvements.create({"description": "培训", "owner": staff["front"], "due_on": date(2026, 11, 27)},
+                                 staff["sales_mgr"], NOW, calendar_days.load_calendar())
+    client = as_user("sales_mgr")
+    response = post(client, f"/actions/{action.id}/revise", {"owner": staff["front"].id, "due_on": "2026-11-01",
+                                                              "version": 1})
+    assert response.status_code == 422 and "截止日期不能早于今天" in response.get_data(as_text=True)
+    response = post(client, f"/actions/{action.id}/revise", {"owner": "", "due_on": "2026-12-04", "version": 1})
+    assert response.status_code == 422 and "请选择由谁落实" in response.get_data(as_text=True)
+    kept = Action.get_by_id(action.id)
+    assert (kept.due_on, kept.owner_id, kept.version) == (date(2026, 11, 27), staff["front"].id, 1)
+    assert post(client, f"/actions/{action.id}/revise", {"owner": staff["front2"].id, "due_on": "2026-12-04",
+                                                          "version": 1}).status_code == 303
+    assert Action.get_by_id(action.id).owner_id == staff["front2"].id
