@@ -18,12 +18,15 @@ import socket
 import threading
 from datetime import timedelta
 
+from peewee import OperationalError
+
 from models import TaskRun, utcnow, write_transaction
 
 log = logging.getLogger("huey.background")  # the consumer prints the huey.* loggers
 
 LEASE = timedelta(minutes=10)  # longer than any run; a holder on another host is trusted this long
 SWEEP, DELIVERY, BACKUP, PRUNE = "deadline-sweep", "deliver-messages", "nightly-backup", "prune-audit-log"
+RELEASE_TRIES = 3
 WATCHED = (SWEEP, DELIVERY)  # a stall of these is shown on screen
 
 HOST = socket.gethostname()
@@ -69,6 +72,9 @@ def acquire(name, now, holder=None):
         row = TaskRun.get_or_none(TaskRun.name == name)
         if row is None:
             TaskRun.create(name=name, created_at=now)
+        elif row.holder == holder:
+            # This very thread holds it, so its last run is over: that run's release failed.
+            log.warning("%s: the last run did not give the lease back; taking it again", name)
         elif row.holder and row.lease_until and row.lease_until > now and holder_alive(row.holder) is not False:
             return False
         elif row.holder:
@@ -85,9 +91,16 @@ def release(name, now, holder=None, error=None):
         fields[TaskRun.last_ok_at] = now
     else:
         fields.update({TaskRun.last_error: f"{type(error).__name__}: {error}"[:1000], TaskRun.last_error_at: now})
-    with write_transaction():
-        (TaskRun.update(fields)
-         .where((TaskRun.name == name) & (TaskRun.holder == (holder or holder_id()))).execute())
+    for attempt in range(RELEASE_TRIES):
+        try:
+            with write_transaction():
+                (TaskRun.update(fields)
+                 .where((TaskRun.name == name) & (TaskRun.holder == (holder or holder_id()))).execute())
+            return
+        except OperationalError:  # busy past busy_timeout; a lease left behind would skip runs until it ran out
+            if attempt == RELEASE_TRIES - 1:
+                raise
+            log.warning("%s: the database was busy when giving the lease back; trying again", name)
 
 
 def run_exclusive(name, work):

@@ -5,6 +5,7 @@ permissions.py. Times are naive UTC datetimes.
 """
 import json
 import os
+import time
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
@@ -76,6 +77,22 @@ def write_transaction():
     if isinstance(db.obj, SqliteDatabase):
         return db.atomic(lock_type="IMMEDIATE")
     return db.atomic()
+
+
+WRITERS_WAIT = 0.12  # seconds; longer than the 100 ms between a waiting writer's tries to take the lock
+
+
+def let_other_writers_in():
+    """A pause between two write transactions of a long run (a sweep after an outage).
+
+    SQLite's write lock is not fair: a writer that waits retries every 100 ms or so,
+    and a loop that takes the lock again the moment it commits can keep it from
+    getting in until its busy_timeout runs out ("database is locked"). The pause
+    lets a staff member's save or the other periodic task through; PostgreSQL
+    locks rows, not the database, and needs none.
+    """
+    if isinstance(db.obj, SqliteDatabase):
+        time.sleep(WRITERS_WAIT)
 
 
 def bulk_insert(model, rows):

@@ -18,7 +18,18 @@ from peewee import chunked
 
 import notify
 import process
-from models import Clock, Complaint, Department, Escalation, Setting, User, UserRole, bulk_insert, write_transaction
+from models import (
+    Clock,
+    Complaint,
+    Department,
+    Escalation,
+    Setting,
+    User,
+    UserRole,
+    bulk_insert,
+    let_other_writers_in,
+    write_transaction,
+)
 
 LEVELS = ("before", "due_day", "overdue")
 RECIPIENT_KINDS = ("handler", "department_manager", "care_manager", "general_manager", "callback_clerk")
@@ -81,18 +92,15 @@ def sweep(now, calendar):
     the next sweep takes up the rest, and every step still happens once.
     """
     enabled, directory = recipients_setting(), Directory()
-    report, seen = {"notified": [], "skipped": []}, set()
-    while True:
-        with write_transaction():
-            due = list(Clock.select(Clock, Complaint.id, Complaint.number, Complaint.customer_name,
-                                    Complaint.department, Complaint.handler).join(Complaint)
-                       .where(Clock.next_step_at <= now, Clock.met_at.is_null(), Clock.stopped_at.is_null())
-                       .order_by(Clock.next_step_at, Clock.id).limit(BATCH))
-            fresh = [c for c in due if c.id not in seen]  # a guard: a clock never comes round twice
-            seen.update(c.id for c in fresh)
-            _sweep_batch(fresh, now, calendar, enabled, directory, report)
-        if len(due) < BATCH or not fresh:
-            return report
+
+    def due_clocks(limit):
+        return (Clock.select(Clock, Complaint.id, Complaint.number, Complaint.customer_name,
+                             Complaint.department, Complaint.handler).join(Complaint)
+                .where(Clock.next_step_at <= now, Clock.met_at.is_null(), Clock.stopped_at.is_null())
+                .order_by(Clock.next_step_at, Clock.id).limit(limit))
+    return sweep_in_batches(
+        due_clocks, lambda due, report: _sweep_batch(due, now, calendar, enabled, directory, report),
+        batch=BATCH, report={"notified": [], "skipped": []})
 
 
 def _sweep_batch(due, now, calendar, enabled, directory, report):
@@ -129,19 +137,22 @@ def write_next_steps(model, next_steps):
             model.update(next_step_at=step_at, next_level=level).where(model.id.in_(chunk)).execute()
 
 
-def sweep_in_batches(due_rows, take, batch=BATCH):
+def sweep_in_batches(due_rows, take, batch=BATCH, report=None):
     """Take `take(rows, report)` over `due_rows(batch)` (rows whose next step has come due), one
     transaction a batch, until nothing due is left; each row's next step moves past now, and a
-    row seen once is never taken again in the same sweep."""
-    report, seen = [], set()
+    row seen once is never taken again in the same sweep. Between batches other writers get
+    their turn, so staff can save while thousands of steps are taken after an outage."""
+    report = [] if report is None else report
+    seen = set()
     while True:
         with write_transaction():
             due = list(due_rows(batch))
-            fresh = [row for row in due if row.id not in seen]
+            fresh = [row for row in due if row.id not in seen]  # a guard: a row never comes round twice
             seen.update(row.id for row in fresh)
             take(fresh, report)
         if len(due) < batch or not fresh:
             return report
+        let_other_writers_in()
 
 
 def steps_done(step_model, owner_field, rows, due_at_of, calendar):

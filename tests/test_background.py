@@ -78,6 +78,30 @@ def test_run_exclusive_records_success_and_failure(app):
     assert row.holder == "" and row.last_error == "RuntimeError: database is locked"
 
 
+def test_a_lease_this_thread_failed_to_give_back_does_not_skip_its_next_runs(app):
+    """A release that failed (the database busy too long) must not skip the task until the lease runs out."""
+    assert background.acquire("deliver-messages", NOW)
+    assert background.acquire("deliver-messages", NOW + timedelta(minutes=1))
+
+
+def test_giving_the_lease_back_is_tried_again_when_the_database_is_busy(app, monkeypatch):
+    from contextlib import nullcontext
+
+    from peewee import OperationalError
+    tries = []
+
+    def busy_once():
+        tries.append(1)
+        if len(tries) == 1:
+            raise OperationalError("database is locked")
+        return nullcontext()
+    assert background.acquire("deliver-messages", NOW)
+    monkeypatch.setattr(background, "write_transaction", busy_once)
+    background.release("deliver-messages", NOW)
+    row = TaskRun.get_by_id("deliver-messages")
+    assert len(tries) == 2 and row.holder == "" and row.last_ok_at == NOW
+
+
 def test_stalled_names_tasks_that_have_not_finished_for_a_while(app):
     TaskRun.update(created_at=NOW - timedelta(hours=1), last_ok_at=None).execute()
     background.release("deadline-sweep", NOW - timedelta(minutes=3), holder="")  # nothing held: no change
