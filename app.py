@@ -144,6 +144,7 @@ def _register_views(app):
         call_imports,
         call_settings,
         callbacks,
+        cases,
         complaints,
         errors,
         improvements,
@@ -155,7 +156,7 @@ def _register_views(app):
         settings,
     )
     for module in (auth, inbox, complaints, actions, attachments, admin, overdue, notifications, parts, settings,
-                   calendar, audit_log, callbacks, call_imports, call_settings, reports, improvements):
+                   calendar, audit_log, callbacks, call_imports, call_settings, reports, improvements, cases):
         app.register_blueprint(module.bp)
 
     @app.get("/")

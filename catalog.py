@@ -328,6 +328,8 @@ EVENT_LABELS.update({
     "action_revised": _l("Improvement action rescheduled"),
     "action_done": _l("Improvement action done"),
     "action_verified": _l("Improvement action's effect verified"),
+    "case_made": _l("Added to the case library"),
+    "case_edited": _l("Case in the case library amended"),
 })
 FIELD_LABELS.update({"owner": _l("Owner"), "due_on": _l("Due date")})
 FIELD_LABELS.update({"waiting_reason": _l("Waiting for"), "parts_stock": _l("Parts"),

@@ -146,6 +146,11 @@ def _as_time(value):
     return datetime.fromisoformat(str(value))
 
 
+def _case_search_index(database, migrator):
+    import cases
+    cases.create_text_index(database)
+
+
 # Steps for changes the generic one cannot make, in order; each does nothing when done already.
 STEPS = [
     _rebuild_indexes_once,
@@ -160,6 +165,7 @@ STEPS = [
     # The free-text improvement measures became improvement actions.
     _improvements_into_actions,
     _drop_columns("complaint", ["improvement"]),
+    _case_search_index,
 ]
 
 

@@ -571,6 +571,31 @@ class ActionStep(BaseModel):
         indexes = ((("action", "level", "due_day"), True),)
 
 
+class CaseStudy(BaseModel):
+    """A closed complaint kept in the case library (案例库, seed 003 §2.8) with the lesson learned.
+
+    Its text is written for any member of staff to learn from, so it carries no personal data:
+    cases.scrub takes the customer's name, phone, VIN and plate out of it whenever it is saved."""
+    complaint = ForeignKeyField(Complaint, unique=True, backref="case_studies", on_delete="RESTRICT")
+    category = CharField(max_length=30)  # the complaint's, kept here so "same category" is one index read
+    title = CharField(max_length=120)
+    story = TextField()  # what happened and how it was handled, without personal data
+    lesson = TextField()  # the lesson learned
+    tags = CharField(max_length=200, default="")  # comma-separated
+    created_by = ForeignKeyField(User)
+    created_at = DateTimeField()
+    updated_by = ForeignKeyField(User)
+    updated_at = DateTimeField(index=True)
+    version = IntegerField(default=1)
+
+    class Meta:
+        indexes = ((("category", "updated_at"), False),)
+
+    @property
+    def tag_list(self):
+        return [t for t in self.tags.split(",") if t]
+
+
 class Notification(BaseModel):
     """Under the bell: about a complaint, or about a call to make (then `call`, no complaint)."""
     user = ForeignKeyField(User, backref="notifications", on_delete="CASCADE")
@@ -802,4 +827,4 @@ class TaskRun(BaseModel):
 MODELS = [Department, User, UserRole, NumberCounter, Complaint, Event, ClockRule, Clock, ClockPause,
           WaitReason, CalendarDay, Setting, Escalation, Notification, Outbox, PartsLine, TaskRun,
           LoginSession, AuditEntry, Attachment, ImportJob, Delivery, ServiceVisit, DoNotCall, Call, CallStep,
-          Action, ActionStep]
+          Action, ActionStep, CaseStudy]

@@ -57,7 +57,8 @@ TRANSITIONS = {
 
 # Remarks for colleagues and improvement-action steps (the form prints the actions in their own
 # row), never printed on the form the customer signs.
-INTERNAL_EVENTS = ("note", "remedial", "action_added", "action_revised", "action_done", "action_verified")
+INTERNAL_EVENTS = ("note", "remedial", "action_added", "action_revised", "action_done", "action_verified",
+                   "case_made", "case_edited")
 
 ACTION_LABELS = {
     "contact": _l("Log a contact"),

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+import cases
 import forms
 import workflow
 from deadlines import clocks
@@ -156,7 +157,9 @@ def detail_context(complaint, failed=None):
             "parts": list(PartsLine.select().where(PartsLine.complaint == complaint).order_by(PartsLine.id)),
             "attachments": Attachment.on(complaint), "repeats": _repeats(complaint),
             "found_by": Call.select().where(Call.complaint_found == complaint).first(),
-            "improvement_actions": improvement_actions(complaint)}
+            "improvement_actions": improvement_actions(complaint),
+            "case": cases.of_complaint(complaint), "cases_before": cases.same_category(complaint),
+            "may_make_case": cases.complaint_can_be_case(current_user, complaint)}
 
 
 def improvement_actions(complaint):

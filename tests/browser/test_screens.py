@@ -22,7 +22,7 @@ PHONE, DESK, WALL = (360, 740), (1366, 768), (1920, 1080)
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 
 CARE_PAGES = ["/inbox", "/inbox?due=overdue", "/overdue", "/notifications", "/callbacks", "/parts", "/reports",
-              "/reports?quarter=2026-Q3", "/actions?show=all", "/actions/new?period=2026-10",
+              "/reports?quarter=2026-Q3", "/actions?show=all", "/actions/new?period=2026-10", "/cases",
               "/complaints/new", "/callbacks/deliveries/new", "/account"]
 ADMIN_PAGES = ["/admin/users", "/admin/users/new", "/admin/departments", "/admin/dealership", "/admin/rules",
                "/admin/calendar", "/admin/ladder", "/admin/process", "/admin/callbacks", "/admin/audit",
