@@ -162,6 +162,12 @@ class ProcessForm(BaseForm):
         validators=[InputRequired()])
     repeat_days = IntegerField(_l("A complaint is a repeat when the same phone or VIN complained within (days)"),
                                validators=[InputRequired(), NumberRange(min=1, max=3650)])
+    approval_over = IntegerField(_l("Compensation above this amount needs approval (yuan)"),
+                                 validators=[InputRequired(), NumberRange(min=0, max=10_000_000)])
+    approver = RadioField(_l("Who approves it"), choices=options(
+        [("general_manager", _l("The general manager")),
+         ("department_manager", _l("The complaint's department manager (sales manager, service director); "
+                                   "the general manager may too"))]), validators=[InputRequired()])
 
 
 class DealershipForm(BaseForm):

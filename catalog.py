@@ -142,6 +142,13 @@ COMPENSATION_TYPES = [
     ("other", _l("Other")),
 ]
 
+# What a compensation item can be: the forms of DOMAIN.md §8, and a return or exchange of the car.
+COMPENSATION_KINDS = [("return_car", _l("Return of the car")), ("exchange_car", _l("Exchange of the car"))] + [
+    (code, name) for code, name in COMPENSATION_TYPES if code != "none"]
+APPROVAL_ALWAYS = ("return_car", "exchange_car")
+COMPENSATION_STATUSES = [("awaiting", _l("Awaiting approval")), ("approved", _l("Approved")),
+                         ("refused", _l("Refused"))]
+
 CONTACT_METHODS = [
     ("phone", _l("Phone")),
     ("visit", _l("Visit")),
@@ -174,6 +181,7 @@ ALL = {
     "category": CATEGORIES, "demand": DEMANDS, "severity": SEVERITIES,
     "major_fact": MAJOR_FACTS, "customer_type": CUSTOMER_TYPES, "status": STATUSES,
     "cause_class": CAUSE_CLASSES, "compensation_type": COMPENSATION_TYPES,
+    "compensation_kind": COMPENSATION_KINDS, "compensation_status": COMPENSATION_STATUSES,
     "contact_method": CONTACT_METHODS, "acceptance": ACCEPTANCE, "recourse": RECOURSE,
     "callback_outcome": CALLBACK_OUTCOMES, "department": BUILT_IN_DEPARTMENTS,
 }
@@ -271,6 +279,7 @@ NOTIFICATION_KINDS = [
     ("unhappy", _l("Still unhappy after the callback")),
     ("at_once", _l("Product quality or major: at once")),
     ("dispatched", _l("Dispatched to my department")),
+    ("approval", _l("Compensation to approve")),
 ]
 
 RECIPIENTS = [

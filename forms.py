@@ -23,6 +23,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 import catalog
+import compensation
 import validators as fmt
 from base_forms import ActionForm, BaseForm, PlainForm, local_now, strong_password
 from models import Department, PartsLine, User
@@ -168,9 +169,6 @@ class SolutionForm(ActionForm):
     confirmed_in_writing = BooleanField(_l("Confirmed by the customer in writing"))
     recourse_told = MultiCheckboxField(_l("If rejected: recourse the customer was told of"),
                                        choices=options(catalog.RECOURSE))
-    compensation_type = choice(_l("Compensation"), "compensation_type")
-    compensation_cost = DecimalField(_l("Compensation cost (yuan)"), places=2,
-                                     validators=[Optional(), NumberRange(min=0, max=10_000_000)])
 
     def validate_recourse_told(self, field):
         if self.acceptance.data == "rejected" and not field.data:
@@ -179,6 +177,39 @@ class SolutionForm(ActionForm):
     def validate_confirmed_in_writing(self, field):
         if field.data and self.acceptance.data != "accepted":
             raise ValidationError(_l("Only an accepted solution can be confirmed in writing."))
+
+
+class CompensationForm(ActionForm):
+    kind = choice(_l("Compensation"), "compensation_kind")
+    amount = DecimalField(_l("Cost to the dealership (yuan)"), places=2,
+                          validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+    description = text(_l("Details"), size=200, area=False)
+
+
+class _ItemForm(ActionForm):
+    item = SelectField(_l("Item"), validators=[InputRequired(_l("Choose an item."))])
+    items_of = None  # the complaint's items this form acts on
+
+    def bind(self, complaint):
+        items = self.items_of(complaint)
+        self.item.choices = [SelectChoice("", _l("— choose —"))] + [
+            SelectChoice(str(i.id), compensation.describe(i)) for i in items]
+
+
+class ApprovalForm(_ItemForm):
+    items_of = staticmethod(compensation.awaiting)
+    decision = RadioField(_l("Decision"), choices=[SelectChoice("approve", _l("Approve")),
+                                                   SelectChoice("refuse", _l("Refuse"))],
+                          validators=[InputRequired(_l("Approve or refuse."))])
+    reason = text(_l("Reason"), size=500)
+
+    def validate_reason(self, field):
+        if self.decision.data == "refuse" and not field.data:
+            raise ValidationError(_l("Say why it is refused: the handler tells the customer."))
+
+
+class TellForm(_ItemForm):
+    items_of = staticmethod(compensation.to_tell)
 
 
 class ContactForm(ActionForm):

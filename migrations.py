@@ -146,6 +146,24 @@ def _as_time(value):
     return datetime.fromisoformat(str(value))
 
 
+def _compensation_into_items(database, migrator):
+    """Once: the single compensation a complaint recorded before items existed becomes an item,
+    approved and told (it was given), so the review's totals do not change."""
+    from models import CompensationItem, Complaint, Setting
+    if Setting.read("compensation_items_done"):
+        return
+    rows = (Complaint.select(Complaint.id, Complaint.compensation_type, Complaint.compensation_cost,
+                             Complaint.handler, Complaint.registered_by, Complaint.updated_at)
+            .where(Complaint.compensation_type.not_in(("", "none"))).tuples())
+    with database.atomic():
+        for id_, kind, cost, handler, registered_by, at in rows:
+            CompensationItem.create(complaint=id_, kind=kind, amount=cost, status="approved",
+                                    created_by=handler or registered_by, created_at=at, decided_at=at,
+                                    told_by=handler or registered_by, told_at=at,
+                                    decision_reason="")
+        Setting.write("compensation_items_done", True)
+
+
 def _case_search_index(database, migrator):
     import cases
     cases.create_text_index(database)
@@ -166,6 +184,8 @@ STEPS = [
     _improvements_into_actions,
     _drop_columns("complaint", ["improvement"]),
     _case_search_index,
+    # One compensation per complaint became several items, each approved as the policy asks.
+    _compensation_into_items,
 ]
 
 

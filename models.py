@@ -571,6 +571,27 @@ class ActionStep(BaseModel):
         indexes = ((("action", "level", "due_day"), True),)
 
 
+class CompensationItem(BaseModel):
+    """One thing given to the customer (DOMAIN.md §8). A return, an exchange, or anything above the
+    amount the administrator set waits for approval, and nothing is told to the customer before it
+    is approved (compensation.py)."""
+    complaint = ForeignKeyField(Complaint, backref="compensation_items", on_delete="CASCADE")
+    kind = CharField(max_length=30)
+    description = CharField(max_length=200, default="")
+    amount = DecimalField(max_digits=12, decimal_places=2, null=True)  # what it costs the dealership, yuan
+    status = CharField(max_length=12)  # awaiting (approval), approved, refused
+    created_by = ForeignKeyField(User)
+    created_at = DateTimeField()
+    decided_by = ForeignKeyField(User, null=True)
+    decided_at = DateTimeField(null=True)
+    decision_reason = TextField(default="")
+    told_by = ForeignKeyField(User, null=True)
+    told_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("complaint", "status"), False), (("status", "created_at"), False))
+
+
 class CaseStudy(BaseModel):
     """A closed complaint kept in the case library (案例库, seed 003 §2.8) with the lesson learned.
 
@@ -827,4 +848,4 @@ class TaskRun(BaseModel):
 MODELS = [Department, User, UserRole, NumberCounter, Complaint, Event, ClockRule, Clock, ClockPause,
           WaitReason, CalendarDay, Setting, Escalation, Notification, Outbox, PartsLine, TaskRun,
           LoginSession, AuditEntry, Attachment, ImportJob, Delivery, ServiceVisit, DoNotCall, Call, CallStep,
-          Action, ActionStep, CaseStudy]
+          Action, ActionStep, CaseStudy, CompensationItem]

@@ -144,6 +144,7 @@ def message(kind, complaint, clock, language, calendar):
             "overdue": _("Overdue: %(number)s (%(clock)s was due %(due)s)", **values),
             "unhappy": _("Customer still unhappy after the callback: %(number)s reopened", **values),
             "dispatched": _("%(number)s is for your department: acknowledge receipt", **values),
+            "approval": _("%(number)s: compensation waits for your approval", **values),
             "at_once": (_("New-car product quality: %(number)s, for the general manager at once", **values)
                         if complaint.category == "product_quality"
                         else _("Major complaint: %(number)s, for the general manager at once", **values)),

@@ -35,6 +35,9 @@ ACTION_RIGHTS = {
     "region_report": "handler",
     "dispatch": "care",
     "acknowledge": "manager",
+    "compensate": "handler",
+    "approve_compensation": "approver",
+    "tell_compensation": "handler",
 }
 
 
@@ -58,6 +61,9 @@ def can(user, action, complaint):
     right = ACTION_RIGHTS[action]
     if right == "viewer":
         return True
+    if right == "approver":  # the approver the administrator chose, whatever else the user may do
+        import compensation
+        return compensation.may_approve(user, complaint)
     if user.has_role(*MANAGING_ROLES):
         return True
     if right == "handler":

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 
 import catalog
+import compensation
 import process
 from callbacks import closing
 from deadlines import calendar_days, clocks, ladder
@@ -53,12 +54,16 @@ TRANSITIONS = {
     "region_report": {s: None for s in OPEN},
     "dispatch": {"registered": None, "in_progress": None},
     "acknowledge": {s: None for s in OPEN},
+    "compensate": {"in_progress": None, "awaiting_callback": None},
+    "approve_compensation": {s: None for s in OPEN},
+    "tell_compensation": {"in_progress": None, "awaiting_callback": None},
 }
 
-# Remarks for colleagues and improvement-action steps (the form prints the actions in their own
-# row), never printed on the form the customer signs.
+# Remarks for colleagues, improvement-action and case-library steps, and compensation offered or
+# decided, never printed on the form the customer signs (it prints the actions and the approved
+# compensation in rows of their own; what was told to the customer stays on the timeline).
 INTERNAL_EVENTS = ("note", "remedial", "action_added", "action_revised", "action_done", "action_verified",
-                   "case_made", "case_edited")
+                   "case_made", "case_edited", "compensate", "approve_compensation")
 
 ACTION_LABELS = {
     "contact": _l("Log a contact"),
@@ -81,6 +86,9 @@ ACTION_LABELS = {
     "region_report": _l("Log the report to the manufacturer's region"),
     "dispatch": _l("Verify and dispatch"),
     "acknowledge": _l("Acknowledge receipt"),
+    "compensate": _l("Add compensation"),
+    "approve_compensation": _l("Approve or refuse compensation"),
+    "tell_compensation": _l("Compensation told to the customer"),
 }
 
 # Fields of the registration form; editing may change these.
@@ -417,6 +425,33 @@ def _region_report(complaint, data, now, calendar):
     return data["text"]
 
 
+def _compensate(complaint, data, now, calendar):
+    item = compensation.add(complaint, data["kind"], data["description"], data["amount"], data["by"], now)
+    if item.status == "awaiting":
+        ladder.notify_approvers(complaint, compensation.approver_roles(), now, calendar)
+    data["event_data"] = {"compensation": item.id, "awaiting": item.status == "awaiting"}
+    return compensation.describe(item)
+
+
+def _approve_compensation(complaint, data, now, calendar):
+    try:
+        item = compensation.decide(complaint, int(data["item"]), data["decision"] == "approve", data["reason"],
+                                   data["by"], now)
+    except compensation.CompensationRefused as refused:
+        raise WorkflowError(refused.message) from None
+    data["event_data"] = {"compensation": item.id, "decision": item.status}
+    return " — ".join(filter(None, [compensation.describe(item), item.decision_reason]))
+
+
+def _tell_compensation(complaint, data, now, calendar):
+    try:
+        item = compensation.tell(complaint, int(data["item"]), data["by"], now)
+    except compensation.CompensationRefused as refused:
+        raise WorkflowError(refused.message) from None
+    data["event_data"] = {"compensation": item.id}
+    return compensation.describe(item)
+
+
 APPLY = {
     "contact": _contact, "note": _note, "assign": _assign, "edit": _edit,
     "findings": _findings, "solution": _solution, "resolve": _resolve,
@@ -424,6 +459,7 @@ APPLY = {
     "manufacturer_feedback": _manufacturer_feedback, "set_deadline": _set_deadline, "wait": _wait,
     "parts": _parts, "parts_received": _parts_received, "remedial": _remedial, "region_report": _region_report,
     "dispatch": _dispatch, "acknowledge": _acknowledge,
+    "compensate": _compensate, "approve_compensation": _approve_compensation, "tell_compensation": _tell_compensation,
 }
 MAX_PARTS_LINES = 6
 
@@ -470,6 +506,10 @@ def _applies(action, complaint):
         return not complaint.awaiting_dispatch  # dispatching is how it first reaches a department
     if action == "acknowledge":
         return bool(complaint.dispatched_at) and not complaint.acknowledged_at
+    if action == "approve_compensation":
+        return bool(compensation.awaiting(complaint))
+    if action == "tell_compensation":
+        return bool(compensation.to_tell(complaint))
     if action in ("parts", "parts_received"):
         return complaint.business_line == "after_sales" and (
             action == "parts" or complaint.parts_stock == "out")

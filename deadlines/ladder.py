@@ -188,6 +188,15 @@ def notify_dispatched(complaint, now, calendar):
     return users
 
 
+def notify_approvers(complaint, roles, now, calendar):
+    """Compensation waits for approval: whoever may approve it hears at once."""
+    users = Directory().recipients(roles, complaint)
+    batch = notify.Batch(now, calendar)
+    batch.add(users, complaint, None, "approval", urgent=True)
+    batch.write()
+    return users
+
+
 def _alert(complaint, kind, now, calendar):
     users = Directory().recipients(recipients_setting().get(kind, []), complaint)
     batch = notify.Batch(now, calendar)

@@ -28,12 +28,15 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import time, timedelta
+from decimal import Decimal
 
 from peewee import Case, Value, fn
 
-from models import Action, Clock, Complaint, Event
+from models import Action, Clock, CompensationItem, Complaint, Event
 
 DIMENSIONS = ("category", "cause_class", "department_id", "handler_id", "severity", "channel", "business_line")
+
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,7 @@ def _times(values):
 
 # What the figures read, as plain rows (a model object per row costs more than the query).
 COMPLAINT_COLUMNS = (Complaint.id, Complaint.received_at, Complaint.first_contact_at,
-                     Complaint.repeat_of.alias("repeat_of_id"), Complaint.compensation_type,
-                     Complaint.compensation_cost, Complaint.category, Complaint.cause_class,
+                     Complaint.repeat_of.alias("repeat_of_id"), Complaint.category, Complaint.cause_class,
                      Complaint.department.alias("department_id"), Complaint.handler.alias("handler_id"),
                      Complaint.severity, Complaint.channel, Complaint.business_line)
 
@@ -118,12 +120,11 @@ def period_figures(first, last, calendar, per_owner=True):
     contact_hours = [calendar.working_hours_between(c.received_at, c.first_contact_at) for c in complaints
                      if c.first_contact_at is not None and c.first_contact_at < end]
     closed = _closings(start, end)
-    agreed = {complaint for (complaint,) in Event.select(Event.complaint).where(
-        Event.complaint.in_(ids) & (Event.kind == "solution") & (Event.at < end)).tuples()}
-    compensation = Counter()
-    for c in complaints:  # as the solution stands now: a later change to it is a recorded event
-        if c.id in agreed and c.compensation_type and c.compensation_cost is not None:
-            compensation[c.compensation_type] += c.compensation_cost
+    compensation = dict(  # what was approved by the period's end, by kind
+        CompensationItem.select(CompensationItem.kind, fn.SUM(CompensationItem.amount))
+        .where(CompensationItem.complaint.in_(ids) & (CompensationItem.status == "approved")
+               & (CompensationItem.decided_at < end) & CompensationItem.amount.is_null(False))
+        .group_by(CompensationItem.kind).tuples())
     return {
         "received": len(complaints),
         "departments": _per(complaints, ids, end, "department_id", Complaint.department) if per_owner else {},
@@ -137,7 +138,7 @@ def period_figures(first, last, calendar, per_owner=True):
         "to_first_contact": _times(contact_hours),
         "to_close": _times([calendar.working_hours_between(received, at) for received, at in closed]),
         "closed": len(closed),
-        "compensation": dict(compensation),
+        "compensation": {kind: Decimal(str(total)).quantize(CENT) for kind, total in compensation.items()},
         **_open_at(end),
         "actions": {name: where(start, end).count() for name, where in ACTION_MEASURES.items()},
     }

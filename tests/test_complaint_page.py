@@ -122,8 +122,8 @@ def test_walk_to_awaiting_callback_and_close_through_the_page(as_user, make_comp
         ("contact", {"method": "phone", "summary": "致电客户"}),
         ("findings", {"verified_facts": "属实", "cause_class": "after_sales_service", "cause": "漏检",
                       "handling_method": "返修"}),
-        ("solution", {"solution": "免费更换", "acceptance": "accepted", "confirmed_in_writing": "y",
-                      "compensation_type": "free_parts", "compensation_cost": "350.50"}),
+        ("solution", {"solution": "免费更换", "acceptance": "accepted", "confirmed_in_writing": "y"}),
+        ("compensate", {"kind": "free_parts", "amount": "350.50", "description": "刹车片"}),
         ("resolve", {"result": "已修复"}),
     ]
     for action, fields in steps:
@@ -135,14 +135,15 @@ def test_walk_to_awaiting_callback_and_close_through_the_page(as_user, make_comp
     post(care, url(c, "callback"), payload("callback", c, outcome="satisfied", notes="满意"), htmx=True)
     assert fresh(c).status == "closed"
     kinds = [e.kind for e in Event.timeline(c)]
-    assert kinds == ["registered", "assign", "contact", "findings", "solution", "resolve", "callback"]
+    assert kinds == ["registered", "assign", "contact", "findings", "solution", "compensate", "resolve",
+                     "callback"]
 
 
 def test_rejected_solution_needs_the_recourse_told(as_user, make_complaint, staff):
     c = make_complaint()
     workflow.perform("contact", c.id, c.version, staff["care"], NOW, method="phone", summary="x")
     client = as_user("care")
-    data = payload("solution", c, solution="退一半工时费", acceptance="rejected", compensation_type="cash")
+    data = payload("solution", c, solution="退一半工时费", acceptance="rejected")
     response = post(client, url(c, "solution"), data, htmx=True)
     assert response.status_code == 422 and 'id="solution-recourse_told-error"' in response.get_data(as_text=True)
     data["solution-recourse_told"] = ["manufacturer_hotline", "consumer_12315"]

@@ -20,8 +20,7 @@ def clock(complaint, kind):
 
 FINDINGS = {"fields": {"verified_facts": "", "cause_class": "other", "cause": "c", "handling_method": "m",
                        "root_cause": ""}}
-SOLUTION = {"fields": {"solution": "s", "acceptance": "accepted", "confirmed_in_writing": False, "recourse_told": [],
-                       "compensation_type": "none", "compensation_cost": None}}
+SOLUTION = {"fields": {"solution": "s", "acceptance": "accepted", "confirmed_in_writing": False, "recourse_told": []}}
 
 
 @pytest.mark.parametrize("category, severity, facts, hours", [

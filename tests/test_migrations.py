@@ -8,7 +8,7 @@ from helpers import ROOT
 import accounts
 from deadlines import calendar_days
 from migrations import open_and_upgrade
-from models import Action, Clock, Complaint, Notification, Setting, User, db, utcnow
+from models import Action, Clock, CompensationItem, Complaint, Notification, Setting, User, db, utcnow
 
 
 def test_the_first_schema_upgrades_without_losing_rows(tmp_path):
@@ -27,7 +27,7 @@ def test_the_first_schema_upgrades_without_losing_rows(tmp_path):
                     " '2026-01-02 01:00:00', '2026-01-02 01:00:00', 1, 'phone', '', 'sales', '李', '13800000000',"
                     " '', '', '', '', 'price', 'other', 'general', '', 'd', 'registered', 0, 0, '', '', '', '',"
                     " '', '', 0, '', '', '', '', '', '', '', 1, '2026-01-02 01:00:00')")
-        old.execute("UPDATE complaint SET improvement = '每周抽查报价单'")
+        old.execute("UPDATE complaint SET improvement = '每周抽查报价单', compensation_type = 'cash'")
     open_and_upgrade(f"sqlite:///{path}")
     try:
         complaint = Complaint.get()
@@ -52,10 +52,15 @@ def test_the_first_schema_upgrades_without_losing_rows(tmp_path):
         today = calendar_days.load_calendar().local_day(utcnow())
         assert action.due_on == today + timedelta(days=30) and action.next_step_at is not None
         assert "improvement" not in {c.name for c in db.get_columns("complaint")}
+        # The one compensation it recorded became an item, approved and told (it had been given).
+        item = CompensationItem.get()
+        assert (item.complaint_id, item.kind, item.status, item.told_at is not None) == (
+            complaint.id, "cash", "approved", True)
         triggers = {row[0] for row in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         assert {"auditentry_no_update", "auditentry_kept_a_year"} <= triggers
         open_and_upgrade(f"sqlite:///{path}")  # running it again changes nothing
         assert Complaint.select().count() == 1 and Clock.select().count() == 2 and Action.select().count() == 1
+        assert CompensationItem.select().count() == 1
     finally:
         db.close()
 

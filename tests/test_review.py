@@ -16,8 +16,7 @@ from review.figures import Rate, percentile, period_figures
 OCTOBER = (date(2026, 10, 1), date(2026, 10, 31))
 FINDINGS = {"verified_facts": "属实", "cause_class": "sales_process", "cause": "报价不清", "handling_method": "解释",
             "root_cause": ""}
-SOLUTION = {"solution": "赠送保养", "acceptance": "accepted", "confirmed_in_writing": True, "recourse_told": [],
-            "compensation_type": "gifted_service", "compensation_cost": Decimal("300")}
+SOLUTION = {"solution": "赠送保养", "acceptance": "accepted", "confirmed_in_writing": True, "recourse_told": []}
 
 
 def complaint(make_complaint, at, category, phone, vin):
@@ -51,6 +50,11 @@ def october(make_complaint, staff):
     for action, fields in (("findings", FINDINGS), ("solution", SOLUTION)):
         workflow.perform(action, b.id, Complaint.get_by_id(b.id).version, staff["service_mgr"],
                          sh(2026, 10, 14, 9, 0), fields=fields)
+    workflow.perform("compensate", b.id, Complaint.get_by_id(b.id).version, staff["service_mgr"],
+                     sh(2026, 10, 14, 9, 5), kind="gifted_service", amount=Decimal("300"), description="")
+    # A cash offer above the approval limit, still waiting at the month's end: not counted.
+    workflow.perform("compensate", b.id, Complaint.get_by_id(b.id).version, staff["service_mgr"],
+                     sh(2026, 10, 14, 9, 6), kind="cash", amount=Decimal("5000"), description="")
     Clock.update(due_at=sh(2026, 10, 20, 17, 0), met_at=sh(2026, 10, 15, 12, 0), met_late=False).where(
         Clock.id == clock(b, "completion").id).execute()
     # C: price, Mon 12 Oct 10:00, never called: late at the month's end; its completion waits

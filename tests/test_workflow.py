@@ -16,8 +16,7 @@ def act(complaint, action, by, now=NOW, **data):
 FINDINGS = {"fields": {"verified_facts": "属实", "cause_class": "after_sales_service",
                        "cause": "技师漏检", "handling_method": "免费返修", "root_cause": ""}}
 SOLUTION = {"fields": {"solution": "免费更换刹车片",
-                       "acceptance": "accepted", "confirmed_in_writing": True, "recourse_told": [],
-                       "compensation_type": "free_repair", "compensation_cost": None}}
+                       "acceptance": "accepted", "confirmed_in_writing": True, "recourse_told": []}}
 
 
 def test_major_fact_makes_the_complaint_major(make_complaint):

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import cases
+import compensation
 import forms
 import workflow
 from deadlines import clocks
@@ -35,6 +36,9 @@ ACTION_FORMS = {
     "region_report": forms.RegionReportForm,
     "dispatch": forms.DispatchForm,
     "acknowledge": forms.AcknowledgeForm,
+    "compensate": forms.CompensationForm,
+    "approve_compensation": forms.ApprovalForm,
+    "tell_compensation": forms.TellForm,
 }
 # Forms that show what the complaint already records, so the handler amends it.
 PREFILLED = ("findings", "solution")
@@ -158,6 +162,7 @@ def detail_context(complaint, failed=None):
             "attachments": Attachment.on(complaint), "repeats": _repeats(complaint),
             "found_by": Call.select().where(Call.complaint_found == complaint).first(),
             "improvement_actions": improvement_actions(complaint),
+            "compensation_items": compensation.items_of(complaint),
             "case": cases.of_complaint(complaint), "cases_before": cases.same_category(complaint),
             "may_make_case": cases.complaint_can_be_case(current_user, complaint)}
 

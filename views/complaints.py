@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import audit
+import compensation
 import process
 import validators as fmt
 import workflow
@@ -93,6 +94,7 @@ def print_form(number):
     timeline = [e for e in Event.timeline(complaint) if e.kind not in workflow.INTERNAL_EVENTS]
     return render("complaints/print.html", complaint=complaint, attachments=Attachment.on(complaint),
                   timeline=timeline, improvement_actions=improvement_actions(complaint),
+                  compensation_items=compensation.items_of(complaint),
                   dealer=process.dealership(current_app.config["DEALERSHIP_NAME"]))
 
 

@@ -124,7 +124,8 @@ def process_settings():
     form = ProcessForm(data=current)
     if form.validate_on_submit():
         after = {"triage": form.triage.data, "callback_owner": form.callback_owner.data,
-                 "repeat_days": form.repeat_days.data}
+                 "repeat_days": form.repeat_days.data, "approval_over": form.approval_over.data,
+                 "approver": form.approver.data}
         process.save(after)
         audit.record("escalation_changed", actor=current_user, target="process", detail=audit.changes(current, after))
         flash(_("Process settings saved."))
