@@ -162,6 +162,9 @@ class ProcessForm(BaseForm):
         validators=[InputRequired()])
     repeat_days = IntegerField(_l("A complaint is a repeat when the same phone or VIN complained within (days)"),
                                validators=[InputRequired(), NumberRange(min=1, max=3650)])
+    late_registration_hours = IntegerField(
+        _l("A complaint registered more than this many hours after it was received is flagged as not reported in "
+           "time"), validators=[InputRequired(), NumberRange(min=1, max=720)])
     approval_over = IntegerField(_l("Compensation above this amount needs approval (yuan)"),
                                  validators=[InputRequired(), NumberRange(min=0, max=10_000_000)])
     approver = RadioField(_l("Who approves it"), choices=options(

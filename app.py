@@ -135,6 +135,7 @@ def _setup_login(app):
 
 def _register_views(app):
     from views import (
+        accountability,
         actions,
         admin,
         attachments,
@@ -147,6 +148,7 @@ def _register_views(app):
         cases,
         complaints,
         errors,
+        guidance_admin,
         improvements,
         inbox,
         notifications,
@@ -156,7 +158,8 @@ def _register_views(app):
         settings,
     )
     for module in (auth, inbox, complaints, actions, attachments, admin, overdue, notifications, parts, settings,
-                   calendar, audit_log, callbacks, call_imports, call_settings, reports, improvements, cases):
+                   calendar, audit_log, callbacks, call_imports, call_settings, reports, improvements, cases,
+                   accountability, guidance_admin):
         app.register_blueprint(module.bp)
 
     @app.get("/")

@@ -25,6 +25,7 @@ from callbacks import imports
 from deadlines import calendar_days, ladder
 from models import (
     Call,
+    CaseStudy,
     Clock,
     Complaint,
     Delivery,
@@ -202,6 +203,43 @@ def bench_sweep(app):
     print(f"overdue wall over {DUE:,} late complaints ({rows} rows shown, counts over all): "
           f"median {median:.0f} ms, max {worst:.0f} ms")
     bench_review(app, calendar)
+    bench_learning(app)
+
+
+CASES = int(os.environ.get("BENCH_CASES", "5000"))
+PHRASES = ["刹车异响", "发动机漏油", "交车延误", "空调不制冷", "报价不清", "保险理赔慢", "方向盘抖动", "油耗偏高"]
+
+
+def bench_learning(app):
+    """The case library with CASES cases (a dealership adds a few a month: this is decades), and
+    the accountability page for a month of 100,000 complaints."""
+    import cases
+    rng = random.Random(11)
+    care = User.get(User.username == "care")
+    now = utcnow()
+    closed = [c for (c,) in Complaint.select(Complaint.id).where(Complaint.status == "closed").limit(CASES).tuples()]
+    rows = [{"complaint": cid, "category": rng.choice(catalog.codes("category")),
+             "title": f"{rng.choice(PHRASES)}第{i}例",
+             "story": "。".join(rng.sample(PHRASES, 4)) + "。客户反映问题多次。",
+             "lesson": f"先查{rng.choice(PHRASES)},再与客户确认处理时间。", "tags": ",".join(rng.sample(PHRASES, 2)),
+             "created_by": care.id, "created_at": now, "updated_by": care.id, "updated_at": now} for i, cid in
+            enumerate(closed)]
+    with db.atomic():
+        for batch in chunked(rows, 50):
+            CaseStudy.insert_many(batch).execute()
+        db.execute_sql(f"DELETE FROM {cases.FTS_TABLE}")
+        db.execute_sql(f"INSERT INTO {cases.FTS_TABLE}(rowid, title, story, lesson, tags) "
+                       "SELECT id, title, story, lesson, tags FROM casestudy")
+    open_one = Complaint.select().where(Complaint.status != "closed").first()
+    time_pages(app, [
+        ("care", f"case library, {len(rows):,} cases, newest", "/cases"),
+        ("care", "case search, 2 characters (LIKE)", "/cases?q=漏油"),
+        ("care", "case search, 3 characters (trigram)", "/cases?q=发动机"),
+        ("care", "case search, 6 characters (trigram)", "/cases?q=空调不制冷。"),
+        ("care", "case search, two words", "/cases?q=刹车 确认处理"),
+        ("care", "complaint page with cases beside it", f"/complaints/{open_one.number}"),
+        ("care", "accountability, March 2024", "/accountability?month=2024-03"),
+    ])
 
 
 def bench_review(app, calendar):

@@ -149,6 +149,19 @@ APPROVAL_ALWAYS = ("return_car", "exchange_car")
 COMPENSATION_STATUSES = [("awaiting", _l("Awaiting approval")), ("approved", _l("Approved")),
                          ("refused", _l("Refused"))]
 
+# Who or what was responsible (the finding), and why a penalty is flagged (accountability.py).
+RESPONSIBILITY = [
+    ("customer_misunderstanding", _l("Customer misunderstanding")),
+    ("customer_misuse", _l("Customer misuse")),
+    ("internal_person", _l("Internal: a person")),
+    ("internal_process", _l("Internal: a process")),
+    ("manufacturer_quality", _l("Manufacturer: product quality")),
+    ("pdi_missed", _l("Missed at the pre-delivery inspection")),
+    ("other", _l("Other")),
+]
+PENALTY_REASONS = [("late_registration", _l("Not registered in time (or hidden)")),
+                   ("manufacturer_first", _l("The customer went to the manufacturer first"))]
+
 CONTACT_METHODS = [
     ("phone", _l("Phone")),
     ("visit", _l("Visit")),
@@ -182,10 +195,12 @@ ALL = {
     "major_fact": MAJOR_FACTS, "customer_type": CUSTOMER_TYPES, "status": STATUSES,
     "cause_class": CAUSE_CLASSES, "compensation_type": COMPENSATION_TYPES,
     "compensation_kind": COMPENSATION_KINDS, "compensation_status": COMPENSATION_STATUSES,
+    "responsibility": RESPONSIBILITY, "penalty_reason": PENALTY_REASONS,
     "contact_method": CONTACT_METHODS, "acceptance": ACCEPTANCE, "recourse": RECOURSE,
     "callback_outcome": CALLBACK_OUTCOMES, "department": BUILT_IN_DEPARTMENTS,
 }
 _LABELS = {kind: dict(pairs) for kind, pairs in ALL.items()}
+_LABELS["compensation_kind"]["none"] = _l("None")  # recorded before compensation had items
 
 
 def label(kind, code):
@@ -223,7 +238,7 @@ _CODED = {
     "channel": "channel", "business_line": "business_line", "category": "category",
     "demand": "demand", "severity": "severity", "customer_type": "customer_type",
     "status": "status", "cause_class": "cause_class", "acceptance": "acceptance",
-    "compensation_type": "compensation_type", "department": "department",
+    "compensation_type": "compensation_kind", "department": "department", "responsibility": "responsibility",
     "major_facts": "major_fact", "recourse_told": "recourse",
 }
 _LISTS = {"major_facts", "recourse_told"}
@@ -338,9 +353,14 @@ EVENT_LABELS.update({
     "action_done": _l("Improvement action done"),
     "action_verified": _l("Improvement action's effect verified"),
     "case_made": _l("Added to the case library"),
+    "compensate": _l("Compensation added"),
+    "approve_compensation": _l("Compensation approved or refused"),
+    "tell_compensation": _l("Compensation told to the customer"),
+    "responsibility": _l("Responsibility found"),
+    "penalty": _l("Penalty decided"),
     "case_edited": _l("Case in the case library amended"),
 })
-FIELD_LABELS.update({"owner": _l("Owner"), "due_on": _l("Due date")})
+FIELD_LABELS.update({"owner": _l("Owner"), "due_on": _l("Due date"), "responsibility": _l("Responsibility")})
 FIELD_LABELS.update({"waiting_reason": _l("Waiting for"), "parts_stock": _l("Parts"),
                      "repeat_of": _l("Repeat of")})
 _CODED.update({"parts_stock": "parts_stock", "waiting_reason": "wait_reason"})
@@ -361,6 +381,7 @@ AUDIT_ACTIONS = [
     ("calendar_changed", _l("Calendar changed")),
     ("escalation_changed", _l("Escalation settings changed")),
     ("dealership_changed", _l("Dealership details changed")),
+    ("guidance_changed", _l("Handling guidance changed")),
     ("complaint_viewed", _l("Complaint opened")),
     ("complaint_printed", _l("Complaint printed")),
     ("attachment_downloaded", _l("Attachment opened")),

@@ -91,8 +91,10 @@ def refresh_summary(complaint):
     complaint.compensation_type = largest.kind if largest else ""
 
 
-def describe(item):
-    parts = [str(catalog.label("compensation_kind", item.kind))]
+def describe(item, with_kind=True):
+    """"Cash compensation · ¥3000.00 · details"; without the kind for the timeline, which labels the
+    kind in the reader's language from the event's data."""
+    parts = [str(catalog.label("compensation_kind", item.kind))] if with_kind else []
     if item.amount is not None:
         parts.append(f"¥{item.amount:.2f}")
     if item.description:

@@ -22,6 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+import accountability
 import catalog
 import compensation
 import validators as fmt
@@ -210,6 +211,45 @@ class ApprovalForm(_ItemForm):
 
 class TellForm(_ItemForm):
     items_of = staticmethod(compensation.to_tell)
+
+
+class ResponsibilityForm(ActionForm):
+    responsibility = choice(_l("Responsibility"), "responsibility")
+    person_involved = SelectField(_l("Person responsible"), validators=[Optional()])
+
+    def bind(self, complaint):
+        self.person_involved.choices = handler_choices(complaint.department_id)
+
+
+class PenaltyForm(ActionForm):
+    reason = SelectField(_l("Why"), validators=[InputRequired(_l("Choose why."))])
+    person = SelectField(_l("Person responsible"), validators=[InputRequired(_l("Choose the person."))])
+    decision = RadioField(_l("Decision"), choices=[SelectChoice("confirm", _l("Confirm the penalty")),
+                                                   SelectChoice("waive", _l("Waive it"))],
+                          validators=[InputRequired(_l("Confirm or waive."))])
+    amount = DecimalField(_l("Amount (yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10_000)])
+    note = text(_l("Reason"), size=500)
+
+    def bind(self, complaint):
+        self.reason.choices = [SelectChoice("", _l("— choose —"))] + [
+            SelectChoice(reason, _l("%(why)s (%(low)s–%(high)s yuan)", why=catalog.label("penalty_reason", reason),
+                                    low=int(low), high=int(high)))
+            for reason, (low, high) in accountability.open_flags(complaint)]
+        groups = handler_choices(complaint.department_id)
+        groups[""] = [SelectChoice("", _l("— choose —"))]
+        self.person.choices = groups
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        if self.reason.data not in accountability.BANDS:
+            return True
+        problem = accountability.check_decision(self.reason.data, self.decision.data == "confirm",
+                                                self.amount.data, self.note.data)
+        if problem:
+            getattr(self, problem[0]).errors.append(problem[1])
+            return False
+        return True
 
 
 class ContactForm(ActionForm):

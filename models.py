@@ -292,6 +292,7 @@ class Complaint(BaseModel):
     compensation_cost = DecimalField(max_digits=12, decimal_places=2, null=True)
     result = TextField(default="")
     root_cause = TextField(default="")
+    responsibility = CharField(max_length=30, default="")  # the finding (catalog.RESPONSIBILITY)
     unfounded_explanation = TextField(default="")
     first_contact_at = DateTimeField(null=True)
     # Product quality and major complaints go to the general manager at once (policy §4.2.2.3);
@@ -592,6 +593,22 @@ class CompensationItem(BaseModel):
         indexes = ((("complaint", "status"), False), (("status", "created_at"), False))
 
 
+class Penalty(BaseModel):
+    """The general manager's decision on a complaint flagged for a penalty (accountability.py):
+    confirmed with the person and an amount within the policy's band, or waived with a reason."""
+    complaint = ForeignKeyField(Complaint, backref="penalties", on_delete="CASCADE")
+    reason = CharField(max_length=30)  # catalog.PENALTY_REASONS
+    person = ForeignKeyField(User, null=True, backref="penalties")
+    decision = CharField(max_length=12)  # confirmed, waived
+    amount = DecimalField(max_digits=8, decimal_places=2, null=True)
+    note = TextField(default="")
+    decided_by = ForeignKeyField(User)
+    decided_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("complaint", "reason"), True),)
+
+
 class CaseStudy(BaseModel):
     """A closed complaint kept in the case library (案例库, seed 003 §2.8) with the lesson learned.
 
@@ -848,4 +865,4 @@ class TaskRun(BaseModel):
 MODELS = [Department, User, UserRole, NumberCounter, Complaint, Event, ClockRule, Clock, ClockPause,
           WaitReason, CalendarDay, Setting, Escalation, Notification, Outbox, PartsLine, TaskRun,
           LoginSession, AuditEntry, Attachment, ImportJob, Delivery, ServiceVisit, DoNotCall, Call, CallStep,
-          Action, ActionStep, CaseStudy, CompensationItem]
+          Action, ActionStep, CaseStudy, CompensationItem, Penalty]

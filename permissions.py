@@ -38,6 +38,8 @@ ACTION_RIGHTS = {
     "compensate": "handler",
     "approve_compensation": "approver",
     "tell_compensation": "handler",
+    "responsibility": "care",
+    "penalty": "general_manager",
 }
 
 
@@ -61,6 +63,8 @@ def can(user, action, complaint):
     right = ACTION_RIGHTS[action]
     if right == "viewer":
         return True
+    if right == "general_manager":  # penalties are the general manager's alone (seed 001 part 3 §8)
+        return user.has_role("general_manager")
     if right == "approver":  # the approver the administrator chose, whatever else the user may do
         import compensation
         return compensation.may_approve(user, complaint)

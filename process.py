@@ -9,6 +9,8 @@ DEFAULTS = {"triage": True, "callback_owner": "care_manager", "repeat_days": 90,
             # Compensation above this many yuan (and any return or exchange) waits for approval by
             # the general manager, or by the complaint's department manager (sales manager, service director).
             "approval_over": 1000, "approver": "general_manager",
+            # Registered more than this long after it was received: flagged as not reported in time.
+            "late_registration_hours": 24,
             "call_attempts": 3}  # a call not answered this often is closed as unreachable
 CALLBACK_OWNERS = ("care_manager", "callback_clerk")
 

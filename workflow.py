@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
+import accountability
 import catalog
 import compensation
 import process
@@ -24,6 +25,7 @@ from models import (
     Event,
     NumberCounter,
     PartsLine,
+    Penalty,
     User,
     last_changed_by,
     lock_for_update,
@@ -57,13 +59,16 @@ TRANSITIONS = {
     "compensate": {"in_progress": None, "awaiting_callback": None},
     "approve_compensation": {s: None for s in OPEN},
     "tell_compensation": {"in_progress": None, "awaiting_callback": None},
+    "responsibility": {s: None for s in OPEN + ("closed",)},
+    "penalty": {s: None for s in OPEN + ("closed",)},
 }
 
 # Remarks for colleagues, improvement-action and case-library steps, and compensation offered or
 # decided, never printed on the form the customer signs (it prints the actions and the approved
 # compensation in rows of their own; what was told to the customer stays on the timeline).
 INTERNAL_EVENTS = ("note", "remedial", "action_added", "action_revised", "action_done", "action_verified",
-                   "case_made", "case_edited", "compensate", "approve_compensation")
+                   "case_made", "case_edited", "compensate", "approve_compensation",
+                   "responsibility", "penalty")
 
 ACTION_LABELS = {
     "contact": _l("Log a contact"),
@@ -89,6 +94,8 @@ ACTION_LABELS = {
     "compensate": _l("Add compensation"),
     "approve_compensation": _l("Approve or refuse compensation"),
     "tell_compensation": _l("Compensation told to the customer"),
+    "responsibility": _l("Record the responsibility"),
+    "penalty": _l("Confirm or waive a penalty"),
 }
 
 # Fields of the registration form; editing may change these.
@@ -101,7 +108,7 @@ REGISTRATION_FIELDS = (
 TRACKED = REGISTRATION_FIELDS + (
     "department", "handler", "status", "unfounded", "verified_facts", "cause_class", "cause",
     "handling_method", "solution", "acceptance", "confirmed_in_writing", "recourse_told",
-    "compensation_type", "compensation_cost", "result", "root_cause",
+    "compensation_type", "compensation_cost", "result", "root_cause", "responsibility",
     "unfounded_explanation", "close_reason", "waiting_reason", "parts_stock", "repeat_of",
 )
 
@@ -429,8 +436,9 @@ def _compensate(complaint, data, now, calendar):
     item = compensation.add(complaint, data["kind"], data["description"], data["amount"], data["by"], now)
     if item.status == "awaiting":
         ladder.notify_approvers(complaint, compensation.approver_roles(), now, calendar)
-    data["event_data"] = {"compensation": item.id, "awaiting": item.status == "awaiting"}
-    return compensation.describe(item)
+    data["event_data"] = {"compensation": item.id, "compensation_kind": item.kind,
+                          "awaiting": item.status == "awaiting"}
+    return compensation.describe(item, with_kind=False)
 
 
 def _approve_compensation(complaint, data, now, calendar):
@@ -439,8 +447,8 @@ def _approve_compensation(complaint, data, now, calendar):
                                    data["by"], now)
     except compensation.CompensationRefused as refused:
         raise WorkflowError(refused.message) from None
-    data["event_data"] = {"compensation": item.id, "decision": item.status}
-    return " — ".join(filter(None, [compensation.describe(item), item.decision_reason]))
+    data["event_data"] = {"compensation": item.id, "compensation_kind": item.kind, "decision": item.status}
+    return " — ".join(filter(None, [compensation.describe(item, with_kind=False), item.decision_reason]))
 
 
 def _tell_compensation(complaint, data, now, calendar):
@@ -448,8 +456,31 @@ def _tell_compensation(complaint, data, now, calendar):
         item = compensation.tell(complaint, int(data["item"]), data["by"], now)
     except compensation.CompensationRefused as refused:
         raise WorkflowError(refused.message) from None
-    data["event_data"] = {"compensation": item.id}
-    return compensation.describe(item)
+    data["event_data"] = {"compensation": item.id, "compensation_kind": item.kind}
+    return compensation.describe(item, with_kind=False)
+
+
+def _responsibility(complaint, data, now, calendar):
+    person = data["person_involved"]
+    if complaint.is_open and person is not None and person.id == complaint.handler_id:
+        raise WorkflowError(_l("The person involved cannot handle the complaint about them."))
+    complaint.responsibility = data["responsibility"]
+    complaint.person_involved = data["person_involved"]
+    return ""
+
+
+def _penalty(complaint, data, now, calendar):
+    reason = data["reason"]
+    if reason not in dict(accountability.open_flags(complaint)):
+        raise WorkflowError(_l("This complaint is not flagged for that penalty, or it was decided already."))
+    confirm = data["decision"] == "confirm"
+    Penalty.create(complaint=complaint.id, reason=reason, person=data["person"], decision=(
+        "confirmed" if confirm else "waived"), amount=data["amount"] if confirm else None, note=data["note"] or "",
+        decided_by=data["by"], decided_at=now)
+    data["event_data"] = {"penalty": reason, "decision": "confirmed" if confirm else "waived"}
+    who = data["person"].display_name if data["person"] else ""
+    amount = f"¥{data['amount']:.2f}" if confirm else ""
+    return " · ".join(filter(None, [who, amount, data["note"]]))
 
 
 APPLY = {
@@ -460,6 +491,7 @@ APPLY = {
     "parts": _parts, "parts_received": _parts_received, "remedial": _remedial, "region_report": _region_report,
     "dispatch": _dispatch, "acknowledge": _acknowledge,
     "compensate": _compensate, "approve_compensation": _approve_compensation, "tell_compensation": _tell_compensation,
+    "responsibility": _responsibility, "penalty": _penalty,
 }
 MAX_PARTS_LINES = 6
 
@@ -510,6 +542,8 @@ def _applies(action, complaint):
         return bool(compensation.awaiting(complaint))
     if action == "tell_compensation":
         return bool(compensation.to_tell(complaint))
+    if action == "penalty":
+        return bool(accountability.open_flags(complaint))
     if action in ("parts", "parts_received"):
         return complaint.business_line == "after_sales" and (
             action == "parts" or complaint.parts_stock == "out")

@@ -185,7 +185,8 @@ def moved_since(first, last, calendar, limit=20):
     start, end = bounds(first, last, calendar)
     events = (Event.select(Event.kind, Event.data, Complaint.number).join(Complaint)
               .where((Complaint.received_at >= start) & (Complaint.received_at < end) & (Event.at >= end)
-                     & Event.kind.in_(("set_deadline", "edit", "assign", "dispatch", "findings", "solution")))
+                     & Event.kind.in_(("set_deadline", "edit", "assign", "dispatch", "findings", "solution",
+                                       "compensate", "approve_compensation")))
               .order_by(Event.at))
     moved = {}
     for e in events:

@@ -48,6 +48,18 @@ def post(client, url, data, htmx=False, **headers):
     return client.post(url, data=data, headers=headers)
 
 
+def action_url(c, action):
+    return f"/complaints/{c.number}/act/{action}"
+
+
+def action_payload(action, c, **fields):
+    """An action's form fields, prefixed as the page names them, with the complaint's current version."""
+    from models import Complaint
+    data = {f"{action}-{k}": v for k, v in fields.items()}
+    data[f"{action}-version"] = str(Complaint.get_by_id(c.id).version)
+    return data
+
+
 def complaint_fields(**overrides):
     fields = {
         "received_at": None, "channel": "phone", "external_ref": "", "business_line": "after_sales",

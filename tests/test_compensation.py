@@ -4,20 +4,12 @@ from decimal import Decimal
 
 import pytest
 from helpers import NOW, post
+from helpers import action_payload as payload
+from helpers import action_url as url
 
 import process
 import workflow
 from models import CompensationItem, Complaint, Event, Notification
-
-
-def url(c, action):
-    return f"/complaints/{c.number}/act/{action}"
-
-
-def payload(action, c, **fields):
-    data = {f"{action}-{k}": v for k, v in fields.items()}
-    data[f"{action}-version"] = str(Complaint.get_by_id(c.id).version)
-    return data
 
 
 @pytest.fixture

@@ -2,15 +2,19 @@
 the complaint (details, actions, timeline) on success and only the form on error.
 Every form also works as a plain post."""
 from flask import Blueprint, abort, redirect, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+import accountability
 import cases
+import catalog
 import compensation
 import forms
+import guidance
 import workflow
 from deadlines import clocks
-from models import Action, Attachment, Call, Complaint, Department, Event, PartsLine, User, utcnow
+from models import Action, Attachment, Call, Complaint, Department, Event, PartsLine, Penalty, User, utcnow
 from permissions import can, can_view
 from views import abort_unless, get_complaint_or_404, is_fragment, render, to_local, to_utc
 
@@ -39,7 +43,11 @@ ACTION_FORMS = {
     "compensate": forms.CompensationForm,
     "approve_compensation": forms.ApprovalForm,
     "tell_compensation": forms.TellForm,
+    "responsibility": forms.ResponsibilityForm,
+    "penalty": forms.PenaltyForm,
 }
+GUIDANCE_NAMES = {"stage": dict(guidance.STAGES), "technique": dict(guidance.TECHNIQUES),
+                  "type": dict(catalog.CUSTOMER_TYPES)}
 # Forms that show what the complaint already records, so the handler amends it.
 PREFILLED = ("findings", "solution")
 
@@ -72,6 +80,10 @@ def action_data(action, form):
     if action in ("assign", "dispatch"):
         data["department"] = Department.get_or_none(Department.id == (data["department"] or None))
         data["handler"] = User.get_or_none(User.id == (data["handler"] or None))
+    if action == "responsibility":
+        data["person_involved"] = User.get_or_none(User.id == (data["person_involved"] or None))
+    if action == "penalty":
+        data["person"] = User.get_or_none(User.id == (data["person"] or None))
     if action in ("findings", "solution"):
         data = {"fields": data}
     if action in ("set_deadline", "dispatch"):
@@ -131,6 +143,12 @@ def action_forms(complaint, failed=None):
             if action == "solution":
                 form.recourse_told.data = complaint.recourse_list
                 form.acceptance.data = complaint.acceptance or "pending"
+        elif action == "responsibility":
+            form = _form(action, complaint, formdata=None, data={
+                "responsibility": complaint.responsibility, "person_involved": str(complaint.person_involved_id or "")})
+        elif action == "penalty":
+            form = _form(action, complaint, formdata=None, data={
+                "person": str(complaint.person_involved_id or complaint.registered_by_id)})
         elif action == "dispatch":
             form = _form(action, complaint, formdata=None, data=_dispatch_defaults(complaint))
         elif action == "wait":
@@ -157,14 +175,31 @@ def detail_context(complaint, failed=None):
     forms = action_forms(complaint, failed)
     return {"complaint": complaint, "forms": forms, "primary": workflow.next_step(complaint, forms),
             "failed_action": failed[0] if failed else None,
-            "timeline": list(Event.timeline(complaint)), "clocks": clocks.clocks_of(complaint),
+            "timeline": _timeline(complaint), "clocks": clocks.clocks_of(complaint),
             "parts": list(PartsLine.select().where(PartsLine.complaint == complaint).order_by(PartsLine.id)),
             "attachments": Attachment.on(complaint), "repeats": _repeats(complaint),
             "found_by": Call.select().where(Call.complaint_found == complaint).first(),
             "improvement_actions": improvement_actions(complaint),
             "compensation_items": compensation.items_of(complaint),
             "case": cases.of_complaint(complaint), "cases_before": cases.same_category(complaint),
-            "may_make_case": cases.complaint_can_be_case(current_user, complaint)}
+            "may_make_case": cases.complaint_can_be_case(current_user, complaint),
+            "accountability": _accountability(complaint),
+            "guidance_shown": guidance.for_complaint(complaint.status, complaint.customer_type, str(get_locale())),
+            "guidance_names": GUIDANCE_NAMES}
+
+
+def _timeline(complaint):
+    """The complaint's events; a penalty decided is shown to those who see the accountability page only."""
+    shown = accountability.may_see(current_user)
+    return [e for e in Event.timeline(complaint) if e.kind != "penalty" or shown]
+
+
+def _accountability(complaint):
+    """Penalty flags and decisions: only for those who see the accountability page."""
+    if not accountability.may_see(current_user):
+        return None
+    return {"flags": accountability.open_flags(complaint),
+            "penalties": list(Penalty.select().where(Penalty.complaint == complaint.id).order_by(Penalty.id))}
 
 
 def improvement_actions(complaint):

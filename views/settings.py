@@ -125,7 +125,7 @@ def process_settings():
     if form.validate_on_submit():
         after = {"triage": form.triage.data, "callback_owner": form.callback_owner.data,
                  "repeat_days": form.repeat_days.data, "approval_over": form.approval_over.data,
-                 "approver": form.approver.data}
+                 "approver": form.approver.data, "late_registration_hours": form.late_registration_hours.data}
         process.save(after)
         audit.record("escalation_changed", actor=current_user, target="process", detail=audit.changes(current, after))
         flash(_("Process settings saved."))

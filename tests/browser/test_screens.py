@@ -23,10 +23,10 @@ CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 
 CARE_PAGES = ["/inbox", "/inbox?due=overdue", "/overdue", "/notifications", "/callbacks", "/parts", "/reports",
               "/reports?quarter=2026-Q3", "/actions?show=all", "/actions/new?period=2026-10", "/cases",
-              "/complaints/new", "/callbacks/deliveries/new", "/account"]
-ADMIN_PAGES = ["/admin/users", "/admin/users/new", "/admin/departments", "/admin/dealership", "/admin/rules",
-               "/admin/calendar", "/admin/ladder", "/admin/process", "/admin/callbacks", "/admin/audit",
-               "/callbacks/import"]
+              "/accountability", "/complaints/new", "/callbacks/deliveries/new", "/account"]
+ADMIN_PAGES = ["/admin/guidance", "/admin/guidance/type.rude", "/admin/users", "/admin/users/new", "/admin/departments",
+               "/admin/dealership", "/admin/rules", "/admin/calendar", "/admin/ladder", "/admin/process",
+               "/admin/callbacks", "/admin/audit", "/callbacks/import"]
 
 
 @pytest.fixture
@@ -166,7 +166,8 @@ def test_an_english_page_holds_no_chinese(live_server, page, log_in, desk, staff
     theirs = {v for c in Complaint.select() for v in (c.customer_name, c.description, c.vehicle_model, c.plate)}
     theirs |= {e.text for e in Event.select() if e.text} | {"中文"}
     log_in("care", staff_password)
-    for path in ["/inbox", "/overdue", "/notifications", f"/complaints/{desk['urgent'].number}",
+    for path in ["/inbox", "/overdue", "/notifications", "/cases", "/accountability",
+                 f"/complaints/{desk['urgent'].number}",
                  f"/complaints/{desk['late'][0].number}"]:
         page.goto(live_server + path)
         text = page.locator("body").inner_text()
