@@ -11,10 +11,11 @@ compensation_type), which the form, the exports and the monthly review read.
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from peewee import JOIN
 
 import catalog
 import process
-from models import CompensationItem
+from models import CompensationItem, User
 
 
 def needs_approval(kind, amount, settings=None):
@@ -38,8 +39,11 @@ def approver_roles(settings=None):
 
 
 def items_of(complaint):
-    return list(CompensationItem.select().where(CompensationItem.complaint == complaint.id)
-                .order_by(CompensationItem.id))
+    """The complaint's items with who decided each: one query."""
+    decider = User.alias()
+    return list(CompensationItem.select(CompensationItem, decider)
+                .join(decider, JOIN.LEFT_OUTER, on=(CompensationItem.decided_by == decider.id), attr="decided_by")
+                .where(CompensationItem.complaint == complaint.id).order_by(CompensationItem.id))
 
 
 def awaiting(complaint):

@@ -474,6 +474,9 @@ def _penalty(complaint, data, now, calendar):
     if reason not in dict(accountability.open_flags(complaint)):
         raise WorkflowError(_l("This complaint is not flagged for that penalty, or it was decided already."))
     confirm = data["decision"] == "confirm"
+    problem = accountability.check_decision(reason, confirm, data["amount"], data["note"])
+    if problem:  # the form says so beside the field; this holds for any other caller too
+        raise WorkflowError(problem[1])
     Penalty.create(complaint=complaint.id, reason=reason, person=data["person"], decision=(
         "confirmed" if confirm else "waived"), amount=data["amount"] if confirm else None, note=data["note"] or "",
         decided_by=data["by"], decided_at=now)

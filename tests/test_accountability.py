@@ -73,6 +73,11 @@ def test_the_general_manager_confirms_within_the_band_or_waives_with_a_reason(ma
     # The timeline shows the decisions to the managers, not to the staff member fined.
     assert "晚登记一天" in as_user("care").get(f"/complaints/{c.number}").get_data(as_text=True)
     assert "晚登记一天" not in as_user("front").get(f"/complaints/{c.number}").get_data(as_text=True)
+    # The band holds whoever calls the rule, not only the form.
+    other = registered_after(make_complaint, 2 * DAY)
+    with pytest.raises(workflow.WorkflowError, match="20–50"):
+        workflow.perform("penalty", other.id, other.version, staff["gm"], NOW, reason="late_registration",
+                         person=staff["front"], decision="confirm", amount=Decimal("500"), note="")
     # Decided twice? No: nothing is left to decide.
     assert accountability.open_flags(Complaint.get_by_id(c.id)) == []
     with pytest.raises(workflow.WorkflowError):
