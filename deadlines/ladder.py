@@ -26,8 +26,8 @@ from models import (
     Setting,
     User,
     UserRole,
+    WriterTurns,
     bulk_insert,
-    let_other_writers_in,
     write_transaction,
 )
 
@@ -140,10 +140,10 @@ def write_next_steps(model, next_steps):
 def sweep_in_batches(due_rows, take, batch=BATCH, report=None):
     """Take `take(rows, report)` over `due_rows(batch)` (rows whose next step has come due), one
     transaction a batch, until nothing due is left; each row's next step moves past now, and a
-    row seen once is never taken again in the same sweep. Between batches other writers get
+    row seen once is never taken again in the same sweep. Every half second or so other writers get
     their turn, so staff can save while thousands of steps are taken after an outage."""
     report = [] if report is None else report
-    seen = set()
+    seen, turns = set(), WriterTurns()
     while True:
         with write_transaction():
             due = list(due_rows(batch))
@@ -152,7 +152,7 @@ def sweep_in_batches(due_rows, take, batch=BATCH, report=None):
             take(fresh, report)
         if len(due) < batch or not fresh:
             return report
-        let_other_writers_in()
+        turns.between_transactions()
 
 
 def steps_done(step_model, owner_field, rows, due_at_of, calendar):
