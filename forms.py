@@ -2,6 +2,7 @@
 the complaint's state live in workflow.py."""
 from datetime import timedelta
 
+from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -261,10 +262,21 @@ class NoteForm(ActionForm):
     text = text(_l("Note"), required=True)
 
 
+def _handling_staff():
+    """Active staff who handle complaints, read once per request: a complaint page has several
+    forms that offer them (assign, responsibility, penalty)."""
+    if has_app_context() and "handling_staff" in g:
+        return g.handling_staff
+    staff = [u for u in User.with_roles(User.active_staff()) if u.roles - {"admin", "general_manager"}]
+    if has_app_context():
+        g.handling_staff = staff
+    return staff
+
+
 def handler_choices(department_id):
     """The department's own staff first, then everyone else who handles complaints (not
     accounts that only administer or only oversee: the administrator, the general manager)."""
-    staff = [u for u in User.with_roles(User.active_staff()) if u.roles - {"admin", "general_manager"}]
+    staff = _handling_staff()
     own = [SelectChoice(str(u.id), u.display_name) for u in staff if u.department_id == department_id]
     others = [SelectChoice(str(u.id), u.display_name) for u in staff if u.department_id != department_id]
     groups = {"": [SelectChoice("", _l("— nobody yet —"))]}

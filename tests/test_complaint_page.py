@@ -239,3 +239,18 @@ def test_a_reopened_complaint_prints_no_old_completion_time(as_user, make_compla
     assert fresh(c).resolved_at == NOW
     workflow.perform("callback", c.id, fresh(c).version, staff["care"], NOW, outcome="unhappy", notes="还响")
     assert fresh(c).resolved_at is None
+
+
+def test_a_complaints_repeats_are_found_by_their_index_not_by_reading_the_register(make_complaint):
+    """Most complaints repeat nothing: the statistics then make the foreign-key index look useless,
+    and without the partial index SQLite read the whole register in received order (36 ms a page
+    at 100,000 complaints)."""
+    from models import db, refresh_statistics
+    first = make_complaint()
+    for i in range(30):
+        make_complaint(customer_phone=f"1390000{i:04d}", vin="")
+    refresh_statistics()
+    query = Complaint.select().where(Complaint.repeat_of == first).order_by(Complaint.received_at)
+    sql, params = query.sql()
+    plan = " ".join(str(row) for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+    assert "complaint_repeats" in plan, plan
