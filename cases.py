@@ -64,8 +64,9 @@ def draft(complaint):
 
 
 def save(case, complaint, fields, by, now):
-    """Make the complaint a case, or amend its case (`case` as loaded, with its version)."""
-    if complaint.status != "closed":
+    """Make the complaint a case, or amend its case (`case` as loaded, with its version); a case
+    stays editable if its complaint is reopened later."""
+    if case is None and complaint.status != "closed":
         raise CaseError(_l("Only a closed complaint can go into the case library."))
     values = {"title": scrub(fields["title"], complaint)[:120], "story": scrub(fields["story"], complaint),
               "lesson": scrub(fields["lesson"], complaint),

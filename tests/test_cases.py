@@ -124,6 +124,10 @@ def test_an_amended_case_is_found_by_its_new_words_and_a_stale_edit_is_refused(l
     assert "发动机底壳渗油" not in library.get("/cases", query_string={"q": "底壳漏油"}).get_data(as_text=True)
     stale = post(library, f"/cases/{case.id}/edit", {**form, "title": "另一个标题"})
     assert stale.status_code == 409 and CaseStudy.get_by_id(case.id).title == "发动机底壳渗油"
+    # Its complaint reopened: the case can still be amended.
+    Complaint.update(status="in_progress").where(Complaint.id == case.complaint_id).execute()
+    reopened = post(library, f"/cases/{case.id}/edit", {**form, "version": "2", "title": "底壳渗油(复发)"})
+    assert reopened.status_code == 303
 
 
 def test_cases_of_the_same_category_show_beside_a_new_complaint(library, as_user, make_complaint, staff):
