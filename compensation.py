@@ -75,11 +75,8 @@ def decide(complaint, item_id, approve, reason, by, now):
 
 
 def tell(complaint, item_id, by, now):
-    item = CompensationItem.get_or_none((CompensationItem.id == item_id)
-                                        & (CompensationItem.complaint == complaint.id))
-    if item is None or item.status != "approved":
-        raise CompensationRefused(_l("Only approved compensation may be promised to the customer; "
-                                     "this item is not approved."))
+    item = _item(complaint, item_id, "approved", _l("Only approved compensation may be promised to the "
+                                                     "customer; this item is not approved."))
     if item.told_at is not None:
         raise CompensationRefused(_l("The customer was told of this item already."))
     item.told_by, item.told_at = by, now

@@ -7,8 +7,10 @@ The texts are content the administrator may rewrite (in Chinese and in English),
 here as defaults with the administrator's versions saved over them (Setting "guidance"), not in
 the gettext catalogs.
 """
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+import catalog
 from models import Setting
 
 LANGUAGES = ("zh_CN", "en")
@@ -133,6 +135,14 @@ for _code, (_signs, _respond, _avoid, _signs_en, _respond_en, _avoid_en) in _TYP
         "en": f"Signs: {_signs_en}\nRespond: {_respond_en}\nAvoid: {_avoid_en}"}
 
 
+def heading(key):
+    """What a text is about, e.g. "Customer type: Impatient" (the admin list, the complaint page)."""
+    kind, code = key.split(".", 1)
+    names = {"stage": dict(STAGES), "technique": dict(TECHNIQUES), "type": dict(catalog.CUSTOMER_TYPES)}
+    kinds = {"stage": _("Stage"), "type": _("Customer type"), "technique": _("Technique")}
+    return f"{kinds[kind]}: {names[kind][code]}"
+
+
 def texts():
     """{key: {language: text}}: the administrator's versions over the defaults."""
     saved = Setting.read("guidance") or {}
@@ -157,13 +167,13 @@ def save(key, versions):
 
 
 def for_complaint(status, customer_type, language):
-    """What the handler should see now: [(heading kind, code, text)] for the stages, the
-    customer's type, and the techniques that suit the stages."""
+    """What the handler should see now: [(heading, text)] for the stages, the customer's type,
+    and the techniques that suit the stages."""
     all_texts = texts()
     stages = STAGES_OF_STATUS.get(status, ())
-    shown = [("stage", code, text(f"stage.{code}", language, all_texts)) for code in stages]
+    keys = [f"stage.{code}" for code in stages]
     if customer_type and f"type.{customer_type}" in DEFAULTS:
-        shown.append(("type", customer_type, text(f"type.{customer_type}", language, all_texts)))
-    techniques = dict.fromkeys(t for stage in stages for t in TECHNIQUES_OF_STAGE.get(stage, ()))
-    shown += [("technique", code, text(f"technique.{code}", language, all_texts)) for code in techniques]
-    return shown
+        keys.append(f"type.{customer_type}")
+    keys += [f"technique.{code}" for code in dict.fromkeys(
+        t for stage in stages for t in TECHNIQUES_OF_STAGE.get(stage, ()))]
+    return [(heading(key), text(key, language, all_texts)) for key in keys]

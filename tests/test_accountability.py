@@ -143,3 +143,13 @@ def test_who_records_the_responsibility(make_complaint, staff, as_user, user, al
         "responsibility", c, responsibility="customer_misuse", person_involved=""), htmx=True)
     assert (response.status_code == 200) is allowed, response.status_code
     assert (Complaint.get_by_id(c.id).responsibility == "customer_misuse") is allowed
+
+
+def test_an_unknown_finding_or_person_is_refused_and_nothing_changes(make_complaint, staff, as_user):
+    c = make_complaint(by="front")
+    care = as_user("care")
+    for finding, person in (("not_a_finding", ""), ("customer_misuse", "999999")):
+        response = post(care, url(c, "responsibility"), payload("responsibility", c, responsibility=finding,
+                                                                person_involved=person), htmx=True)
+        assert response.status_code == 422
+    assert Complaint.get_by_id(c.id).responsibility == ""

@@ -119,3 +119,22 @@ def test_the_form_prints_only_approved_items(as_user, handled, staff):
     offer(mgr, handled, "cash", "8000", "现金补偿待批")
     page = mgr.get(f"/complaints/{handled.number}/print").get_data(as_text=True)
     assert "赠送一次保养" in page and "现金补偿待批" not in page
+
+
+def test_bad_compensation_is_refused_beside_the_field_and_nothing_saved(as_user, handled):
+    mgr = as_user("service_mgr")
+    for kind, amount in (("", "100"), ("cash", "-5"), ("cash", "五百"), ("no_such_kind", "100")):
+        response = offer(mgr, handled, kind, amount, "<b>补偿说明</b>")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422, (kind, amount)
+        assert 'class="error"' in page and "&lt;b&gt;补偿说明&lt;/b&gt;" in page  # kept, inert
+    assert not CompensationItem.select().exists()
+
+
+def test_the_approval_settings_refuse_bad_values(as_user):
+    admin = as_user("admin")
+    form = {"triage": "y", "callback_owner": "care_manager", "repeat_days": "90", "late_registration_hours": "0",
+            "approval_over": "-1", "approver": "nobody"}
+    response = post(admin, "/admin/process", form)
+    assert response.status_code == 422
+    assert process.settings()["approval_over"] == 1000 and process.settings()["late_registration_hours"] == 24

@@ -3,23 +3,16 @@ from decimal import Decimal
 
 import pytest
 from helpers import NOW, post
+from helpers import action_payload as payload
+from helpers import action_url as url
 
 import workflow
 from models import Complaint, Event
 
 
-def url(c, action):
-    return f"/complaints/{c.number}/act/{action}"
-
-
 def fresh(c):
     return Complaint.get_by_id(c.id)
 
-
-def payload(action, c, **fields):
-    data = {f"{action}-{k}": v for k, v in fields.items()}
-    data[f"{action}-version"] = str(fresh(c).version)
-    return data
 
 
 def test_page_shows_everything_and_the_timeline(as_user, make_complaint):

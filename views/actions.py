@@ -8,7 +8,6 @@ from flask_login import current_user, login_required
 
 import accountability
 import cases
-import catalog
 import compensation
 import forms
 import guidance
@@ -46,8 +45,6 @@ ACTION_FORMS = {
     "responsibility": forms.ResponsibilityForm,
     "penalty": forms.PenaltyForm,
 }
-GUIDANCE_NAMES = {"stage": dict(guidance.STAGES), "technique": dict(guidance.TECHNIQUES),
-                  "type": dict(catalog.CUSTOMER_TYPES)}
 # Forms that show what the complaint already records, so the handler amends it.
 PREFILLED = ("findings", "solution")
 
@@ -184,8 +181,8 @@ def detail_context(complaint, failed=None):
             "case": cases.of_complaint(complaint), "cases_before": cases.same_category(complaint),
             "may_make_case": cases.complaint_can_be_case(current_user, complaint),
             "accountability": _accountability(complaint),
-            "guidance_shown": guidance.for_complaint(complaint.status, complaint.customer_type, str(get_locale())),
-            "guidance_names": GUIDANCE_NAMES}
+            "guidance_shown": guidance.for_complaint(complaint.status, complaint.customer_type,
+                                                     str(get_locale()))}
 
 
 def _timeline(complaint):

@@ -21,7 +21,8 @@ class GuidanceForm(BaseForm):
 @bp.get("")
 @admin_only
 def index():
-    return render("settings/guidance.html", texts=guidance.texts(), headings=headings())
+    return render("settings/guidance.html", texts=guidance.texts(),
+                  headings={key: guidance.heading(key) for key in guidance.DEFAULTS})
 
 
 @bp.route("/<key>", methods=["GET", "POST"])
@@ -37,18 +38,6 @@ def edit(key):
         audit.record("guidance_changed", actor=current_user, target=key, detail=audit.changes(current, after))
         flash(_("Guidance saved. An empty text goes back to the original."))
         return redirect(url_for("guidance_admin.index"), code=303)
-    return render("settings/guidance_edit.html", form=form, key=key, heading=headings()[key],
+    return render("settings/guidance_edit.html", form=form, key=key, heading=guidance.heading(key),
                   status=422 if form.errors else 200)
 
-
-def headings():
-    """{key: its heading}, e.g. "Customer type: Impatient"."""
-    import catalog
-    names = {"stage": dict(guidance.STAGES), "technique": dict(guidance.TECHNIQUES),
-             "type": dict(catalog.CUSTOMER_TYPES)}
-    kinds = {"stage": _("Stage"), "technique": _("Technique"), "type": _("Customer type")}
-    result = {}
-    for key in guidance.DEFAULTS:
-        kind, code = key.split(".", 1)
-        result[key] = f"{kinds[kind]}: {names[kind][code]}"
-    return result
