@@ -10,9 +10,8 @@ the band, or waives it with a reason; both are recorded.
 from datetime import timedelta
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
-
 import process
+from i18n import lazy_gettext as _l
 from models import Penalty
 
 # reason: (lowest, highest) fine in yuan

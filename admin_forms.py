@@ -1,7 +1,6 @@
 """Forms of the administrator's screens: users, departments, deadline rules,
 calendar, escalation."""
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -21,6 +20,7 @@ import catalog
 import outbound
 from base_forms import BaseForm, PlainForm, strong_password
 from forms import MultiCheckboxField, department_choices, options, stripped, text
+from i18n import lazy_gettext as _l
 from models import User
 
 USERNAME = Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, dot, dash and underscore only."))

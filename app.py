@@ -20,6 +20,7 @@ from werkzeug.routing import IntegerConverter
 import accounts
 import background
 import catalog
+import i18n
 import migrations
 import running
 from config import default_config
@@ -46,7 +47,8 @@ def create_app(config=None):
         accounts.configure_hasher(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"],
                                   app.config.get("ARGON2_PARALLELISM", 1))
 
-    migrations.open_and_upgrade(app.config["DATABASE_URL"])
+    # Tests open a database per test: a pool per test would keep each one's files open.
+    migrations.open_and_upgrade(app.config["DATABASE_URL"], pooled=not app.config.get("TESTING"))
     with db.connection_context():
         background.ensure()
         rules.ensure_defaults()  # a kind of clock a release adds gets its default rule
@@ -60,6 +62,7 @@ def create_app(config=None):
     CSRFProtect(app)
     Htmx(app)
     Babel(app, locale_selector=_select_locale)
+    i18n.install(app)
     _setup_login(app)
     _register_views(app)
     _setup_requests(app)
@@ -166,13 +169,18 @@ def _register_views(app):
     def home():
         return redirect(url_for("inbox.index"))
 
+    @app.get("/healthz")
+    def health():
+        """For a load balancer or a monitor: the process answers (no login, no database)."""
+        return "ok\n", 200, {"Content-Type": "text/plain"}
+
     errors.register(app)
 
 
 def _setup_requests(app):
     @app.before_request
     def open_db():
-        if request.endpoint != "static":
+        if request.endpoint not in ("static", "health"):
             db.connect(reuse_if_open=True)
         if "lang" in request.args and request.args["lang"] in dict(catalog.LANGUAGES):
             session["lang"] = request.args["lang"]

@@ -19,8 +19,9 @@ import tempfile
 from dataclasses import dataclass, field
 
 import filetype
-from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from i18n import lazy_gettext as _l
 
 # What may be kept: mime type -> the extension it is stored with. RASTER images get thumbnails.
 ALLOWED = {

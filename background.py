@@ -26,6 +26,7 @@ log = logging.getLogger("huey.background")  # the consumer prints the huey.* log
 
 LEASE = timedelta(minutes=10)  # longer than any run; a holder on another host is trusted this long
 SWEEP, DELIVERY, BACKUP, PRUNE = "deadline-sweep", "deliver-messages", "nightly-backup", "prune-audit-log"
+PRUNE_NOTIFICATIONS = "prune-notifications"
 RELEASE_TRIES = 3
 WATCHED = (SWEEP, DELIVERY)  # a stall of these is shown on screen
 

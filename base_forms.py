@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 from babel import support
 from flask import current_app
 from flask_babel import get_locale, get_translations
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Form, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
+
+from i18n import lazy_gettext as _l
 
 # C0 and C1 controls and the bidirectional overrides that reorder how a line reads.
 # Multi-line text keeps its tabs and line breaks; a single line keeps neither.

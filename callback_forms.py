@@ -1,6 +1,5 @@
 """Forms of the call-back screens: the queue's filters, a call's outcome, a delivery or a
 service visit typed in, an import, and the administrator's schedule and scripts."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -10,6 +9,7 @@ import validators as fmt
 from base_forms import BaseForm, PlainForm, local_now
 from callbacks import outcomes
 from forms import options, stripped, text, user_choices
+from i18n import lazy_gettext as _l
 
 WHEN = [("now", _l("To call now")), ("due_today", _l("Due today")), ("overdue", _l("Overdue")),
         ("upcoming", _l("Not yet")), ("done", _l("Done"))]

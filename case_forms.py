@@ -1,12 +1,12 @@
 """The form of a case in the case library (cases.py)."""
 import re
 
-from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import Length, ValidationError
 
 from base_forms import ActionForm, clean_line
 from forms import text
+from i18n import lazy_gettext as _l
 
 MAX_TAGS = 10
 

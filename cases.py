@@ -11,10 +11,10 @@ for a large library).
 import json
 import re
 
-from flask_babel import lazy_gettext as _l
 from peewee import SQL, SqliteDatabase
 
 import catalog
+from i18n import lazy_gettext as _l
 from models import CaseStudy, Event, db, write_transaction
 
 FTS_TABLE = "casestudy_text"

@@ -3,7 +3,7 @@ database and their labels, translated when shown.
 
 Labels are lazy strings, so this module needs no request to import.
 """
-from flask_babel import lazy_gettext as _l
+from i18n import lazy_gettext as _l
 
 ROLES = [
     ("front_line", _l("Front-line staff")),

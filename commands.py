@@ -12,7 +12,7 @@ import catalog
 import migrations
 import running
 from deadlines import calendar_days, rules
-from models import Department, User, db, refresh_statistics, utcnow
+from models import Department, User, close_all, db, refresh_statistics, utcnow
 
 PASSWORD_RULE = ("at least 10 characters, not a common password, not the user name "
                  "(a few unrelated words work well)")
@@ -102,11 +102,12 @@ def seed_demo_command(complaints):
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 serves the whole LAN.")
 @click.option("--port", default=8000, show_default=True)
-@click.option("--threads", default=8, show_default=True, help="Web server threads.")
-def serve_command(host, port, threads):
+@click.option("--threads", default=4, show_default=True, help="Threads per web server process.")
+@click.option("--workers", default=0, help="Web server processes (default: one per core, or WEB_WORKERS).")
+def serve_command(host, port, threads, workers):
     """Run the web server and the task consumer together, restarting either if it dies."""
     import launcher
-    launcher.run(host, port, threads)
+    launcher.run(host, port, threads, workers or None)
 
 
 @click.command("backup")
@@ -160,7 +161,7 @@ def restore_command(source, yes):
             click.confirm(f"Replace the database and attachments with {source}? The current ones move to {aside}"
                           + ("" if alone else " (this system cannot tell whether the app is stopped: stop it)"),
                           abort=True)
-        db.close()
+        close_all()  # pooled connections too: none may stay on the file being replaced
         counts = backups.restore(source, _sqlite_path(), config["ATTACHMENTS_PATH"], aside)
         migrations.open_and_upgrade(config["DATABASE_URL"])  # an older backup's tables brought up to date
         with db.connection_context():

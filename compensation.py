@@ -10,11 +10,11 @@ compensation_type), which the form, the exports and the monthly review read.
 """
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from peewee import JOIN
 
 import catalog
 import process
+from i18n import lazy_gettext as _l
 from models import CompensationItem, User
 
 

@@ -53,6 +53,8 @@ def default_config(instance_path):
         "LOGIN_FAILURES_PER_ADDRESS": int(env("LOGIN_FAILURES_PER_ADDRESS", "30")),
         "LOGIN_LOCK_MINUTES": int(env("LOGIN_LOCK_MINUTES", "15")),
         "AUDIT_KEEP_DAYS": int(env("AUDIT_KEEP_DAYS", "400")),
+        # Notifications read this long ago, and e-mails and robot messages sent as long ago, are deleted nightly.
+        "NOTIFICATIONS_KEEP_DAYS": int(env("NOTIFICATIONS_KEEP_DAYS", "90")),
         # Behind nginx on the same box: how many proxies set X-Forwarded-For (for the client's address).
         "PROXY_COUNT": int(env("PROXY_COUNT", "0")),
     }

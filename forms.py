@@ -3,7 +3,6 @@ the complaint's state live in workflow.py."""
 from datetime import timedelta
 
 from flask import g, has_app_context
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -28,6 +27,7 @@ import catalog
 import compensation
 import validators as fmt
 from base_forms import ActionForm, BaseForm, PlainForm, local_now, strong_password
+from i18n import lazy_gettext as _l
 from models import Department, PartsLine, User
 
 BLANK = ("", _l("— choose —"))

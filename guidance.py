@@ -8,9 +8,9 @@ here as defaults with the administrator's versions saved over them (Setting "gui
 the gettext catalogs.
 """
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 import catalog
+from i18n import lazy_gettext as _l
 from models import Setting
 
 LANGUAGES = ("zh_CN", "en")

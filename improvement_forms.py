@@ -1,12 +1,12 @@
 """The forms of an improvement action (improvements.py)."""
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, RadioField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from base_forms import ActionForm, local_now
 from forms import handler_choices, text
+from i18n import lazy_gettext as _l
 
 LONGEST_AHEAD = timedelta(days=366)
 

@@ -15,10 +15,9 @@ first working moment it is late, to the same recipients as a complaint's deadlin
 import json
 from types import SimpleNamespace
 
-from flask_babel import lazy_gettext as _l
-
 import notify
 from deadlines import ladder
+from i18n import lazy_gettext as _l
 from models import Action, ActionStep, Event, bulk_insert, write_transaction
 
 STATUSES = ("open", "done", "effective", "ineffective")

@@ -21,10 +21,31 @@ RESTART_WAITS = (1, 2, 5, 10, 30)  # back-off for a child that keeps dying
 STEADY = 60  # a child that ran this long is healthy again
 
 
-def commands(host, port, threads):
+THREADS = 4  # per web server process
+
+
+def workers():
+    """Web server processes: one per core (WEB_WORKERS overrides). Python runs one thread at a
+    time per process, so a single process leaves every core but one idle."""
+    return int(os.environ.get("WEB_WORKERS") or os.cpu_count() or 1)
+
+
+def web_server(host, port, threads, processes):
+    """gunicorn with `processes` workers of `threads` threads where it runs (Linux, macOS);
+    waitress, one process, on Windows. Each process opens the database itself (SQLite's WAL
+    lets them read while one writes)."""
+    gunicorn = os.path.join(BIN, "gunicorn")
+    if os.name == "posix" and os.path.exists(gunicorn):
+        # --timeout: a worker silent this long is replaced; the longest request (a year's export) is far shorter.
+        return [gunicorn, f"--bind={host}:{port}", f"--workers={processes}", f"--threads={threads}",
+                "--worker-class=gthread", "--timeout=120", "--graceful-timeout=20", "app:create_app()"]
+    return [os.path.join(BIN, "waitress-serve"), f"--host={host}", f"--port={port}",
+            f"--threads={threads * processes}", "--call", "app:create_app"]
+
+
+def commands(host, port, threads, processes=None):
     return {
-        "web server": ([os.path.join(BIN, "waitress-serve"), f"--host={host}", f"--port={port}",
-                        f"--threads={threads}", "--call", "app:create_app"], signal.SIGTERM),
+        "web server": (web_server(host, port, threads, processes or workers()), signal.SIGTERM),
         "task consumer": ([os.path.join(BIN, "huey_consumer"), "tasks.huey", "--workers", "2",
                            "--worker-type", "thread", "--quiet"], signal.SIGINT),
     }
@@ -81,9 +102,9 @@ class Child:
             self.process.wait()
 
 
-def run(host, port, threads, poll=0.5):
+def run(host, port, threads, processes=None, poll=0.5):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    children = [Child(name, argv, sig) for name, (argv, sig) in commands(host, port, threads).items()]
+    children = [Child(name, argv, sig) for name, (argv, sig) in commands(host, port, threads, processes).items()]
     stopping = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.append(True))

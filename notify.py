@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 
 import catalog
 import outbound
-from models import Notification, Outbox, User, bulk_insert, db
+from models import Notification, Outbox, User, WriterTurns, bulk_insert, db
 
 WEBHOOK_FORMATS = ("wecom", "dingtalk", "json")
 MAX_BACKOFF_MINUTES = 60
@@ -209,6 +209,28 @@ def _link(complaint):
 
 def unread_count(user):
     return Notification.select().where((Notification.user == user) & Notification.read_at.is_null()).count()
+
+
+PRUNE_BATCH = 5000
+
+
+def prune(now, keep_days):
+    """Delete notifications read more than keep_days ago, and messages sent as long ago; unread
+    ones stay. In batches with turns for other writers: the first night after an upgrade may
+    find hundreds of thousands (a care manager gets a hundred a day)."""
+    cutoff = now - timedelta(days=keep_days)
+    gone, turns = 0, WriterTurns()
+    for model, old in ((Notification, Notification.read_at < cutoff), (Outbox, Outbox.sent_at < cutoff)):
+        while True:
+            with db.atomic():
+                ids = [row_id for row_id, in model.select(model.id).where(old).limit(PRUNE_BATCH).tuples()]
+                if ids:
+                    model.delete().where(model.id.in_(ids)).execute()
+            gone += len(ids)
+            if len(ids) < PRUNE_BATCH:
+                break
+            turns.between_transactions()
+    return gone
 
 
 # -- sending ------------------------------------------------------------------

@@ -14,7 +14,7 @@ import socket
 import time
 from urllib.parse import urlsplit
 
-from flask_babel import lazy_gettext as _l
+from i18n import lazy_gettext as _l
 
 # Cloud metadata services (AWS, GCP and Azure; Alibaba and Tencent Cloud).
 METADATA = {ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200",

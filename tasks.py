@@ -103,6 +103,15 @@ def prune_audit_log():
     return _in_app(background.PRUNE, lambda now: audit.prune(now, flask_app().config["AUDIT_KEEP_DAYS"]))
 
 
+@huey.periodic_task(crontab(hour=_utc_hour(3), minute="20"))
+def prune_notifications():
+    """Every night: drop notifications read, and messages sent, more than NOTIFICATIONS_KEEP_DAYS ago."""
+    import background
+    import notify
+    return _in_app(background.PRUNE_NOTIFICATIONS,
+                   lambda now: notify.prune(now, flask_app().config["NOTIFICATIONS_KEEP_DAYS"]))
+
+
 @huey.task()
 def check_import(job_id):
     """Check every row of an imported file (nothing saved); the page shows the progress."""

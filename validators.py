@@ -5,8 +5,9 @@ is in one form) and a validator with a message that says what is expected.
 """
 import re
 
-from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
+
+from i18n import lazy_gettext as _l
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")

@@ -9,14 +9,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
-
 import accountability
 import catalog
 import compensation
 import process
 from callbacks import closing
 from deadlines import calendar_days, clocks, ladder
+from i18n import lazy_gettext as _l
 from models import (
     Attachment,
     Call,

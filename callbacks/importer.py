@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import filetype
-from flask_babel import lazy_gettext as _l
 
 import validators as fmt
 from base_forms import clean_line, clean_text
+from i18n import lazy_gettext as _l
 
 
 @dataclass

@@ -9,10 +9,10 @@ import json
 import os
 import secrets
 
-from flask_babel import lazy_gettext as _l
 from peewee import chunked
 
 from callbacks import importer, schedule
+from i18n import lazy_gettext as _l
 from models import Delivery, ImportJob, ServiceVisit, Setting, bulk_insert, db, write_transaction
 
 MODEL = {"deliveries": Delivery, "service_visits": ServiceVisit}

@@ -8,10 +8,9 @@ do_not_call   done, and no more calls to that phone
 For the closing callback of a complaint, satisfied closes the complaint and unhappy reopens it
 (the general manager is told at once): the complaint's own callback step.
 """
-from flask_babel import lazy_gettext as _l
-
 import process
 import workflow
+from i18n import lazy_gettext as _l
 from models import Call, DoNotCall, lock_for_update, write_transaction
 
 OUTCOMES = ("satisfied", "complaint", "no_answer", "wrong_number", "do_not_call")

@@ -3,8 +3,8 @@ with the buying, the after-sales service, the repair quality and the parts; §4.
 the handling of their complaint satisfied them). The administrator rewrites them, in Chinese
 and in English; these are the defaults."""
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 
+from i18n import lazy_gettext as _l
 from models import Setting
 
 DEFAULTS = {

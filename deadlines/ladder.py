@@ -65,8 +65,9 @@ def step_times(clock, calendar):
     return steps
 
 
-def schedule(clock, calendar, done=frozenset(), enabled=None):
-    """Set when the sweep next has to look at the clock (None: never again)."""
+def schedule(clock, calendar, done=frozenset(), enabled=None, times=None):
+    """Set when the sweep next has to look at the clock (None: never again); `times`: its
+    step_times when the caller has them already."""
     clock.next_step_at, clock.next_level = None, ""
     if clock.met_at or clock.stopped_at or clock.paused_since:
         return
@@ -74,7 +75,7 @@ def schedule(clock, calendar, done=frozenset(), enabled=None):
     if clock.id is not None and not done:
         done = {e.level for e in Escalation.select(Escalation.level).where(
             (Escalation.clock == clock) & (Escalation.due_day == calendar.local_day(clock.due_at)))}
-    for level, at in step_times(clock, calendar):
+    for level, at in times or step_times(clock, calendar):
         if level not in done and enabled.get(level):
             clock.next_step_at, clock.next_level = at, level
             return
@@ -105,12 +106,12 @@ def sweep(now, calendar):
 
 def _sweep_batch(due, now, calendar, enabled, directory, report):
     """The steps of these clocks; each clock's next step moves past `now`, so no batch repeats."""
-    done = _levels_done(due, calendar)
+    done = steps_done(Escalation, Escalation.clock, due, lambda clock: clock.due_at, calendar)
     outgoing = notify.Batch(now, calendar, directory.departments)
     escalations, next_steps = [], {}
     for clock in due:
-        steps = [(level, at) for level, at in step_times(clock, calendar)
-                 if at <= now and level not in done[clock.id] and enabled.get(level)]
+        times = step_times(clock, calendar)
+        steps = [(level, at) for level, at in times if at <= now and level not in done[clock.id] and enabled.get(level)]
         for index, (level, _at) in enumerate(steps):
             last = index == len(steps) - 1
             escalations.append({"clock": clock.id, "level": level, "at": now, "skipped": not last,
@@ -122,7 +123,7 @@ def _sweep_batch(due, now, calendar, enabled, directory, report):
             users = directory.recipients(enabled[level], clock.complaint, clock.kind)
             outgoing.add(users, clock.complaint, clock, level, urgent=(level == "overdue"))
             report["notified"].append((clock.complaint.number, clock.kind, level, sorted(u.username for u in users)))
-        schedule(clock, calendar, done[clock.id] | {level for level, _at in steps}, enabled)
+        schedule(clock, calendar, done[clock.id] | {level for level, _at in steps}, enabled, times)
         next_steps.setdefault((clock.next_step_at, clock.next_level), []).append(clock.id)
     bulk_insert(Escalation, escalations)
     write_next_steps(Clock, next_steps)
@@ -203,18 +204,6 @@ def _alert(complaint, kind, now, calendar):
     batch.add(users, complaint, None, kind, urgent=True)
     batch.write()
     return users
-
-
-def _levels_done(clocks, calendar):
-    """{clock id: the levels already taken for the deadline now in force}."""
-    due_days = {c.id: calendar.local_day(c.due_at) for c in clocks}
-    done = {cid: set() for cid in due_days}
-    for chunk in chunked(list(due_days), 500):
-        for e in (Escalation.select(Escalation.clock, Escalation.level, Escalation.due_day)
-                  .where(Escalation.clock.in_(chunk))):
-            if e.due_day == due_days[e.clock_id]:
-                done[e.clock_id].add(e.level)
-    return done
 
 
 class Directory:

@@ -48,6 +48,9 @@ class Calendar:
         object.__setattr__(self, "standard", standard)
         if not self.week:
             object.__setattr__(self, "week", (standard,) * 5 + (None, None))
+        # A sweep after an outage asks for the same few days' hours thousands of times.
+        object.__setattr__(self, "_zone", ZoneInfo(self.tz))
+        object.__setattr__(self, "_moments", {})
 
     # -- days -----------------------------------------------------------------
 
@@ -122,7 +125,7 @@ class Calendar:
 
     @property
     def zone(self):
-        return ZoneInfo(self.tz)
+        return self._zone
 
     def local(self, moment):
         """A naive UTC moment as an aware local one."""
@@ -132,8 +135,13 @@ class Calendar:
         return self.local(moment).date()
 
     def at(self, day, clock_time):
-        """Local `day` at `clock_time`, as naive UTC."""
-        return datetime.combine(day, clock_time, self.zone).astimezone(UTC).replace(tzinfo=None)
+        """Local `day` at `clock_time`, as naive UTC (remembered: a calendar lives for one request or sweep)."""
+        key = (day, clock_time)
+        found = self._moments.get(key)
+        if found is None:
+            found = self._moments[key] = datetime.combine(day, clock_time, self._zone).astimezone(UTC).replace(
+                tzinfo=None)
+        return found
 
     def day_starts(self, day):
         return self.at(day, self.hours_on(day).start)

@@ -74,7 +74,7 @@ def judged(received, end, by=None):
     query = (Clock.select(Clock.kind, group, fn.SUM(on_time), fn.SUM(on_time_original), fn.SUM(counted),
                           fn.SUM(extended))
              .where(Clock.complaint.in_(received) & Clock.kind.in_(("first_contact", "completion")))
-             .group_by(Clock.kind, group))
+             .group_by(Clock.kind, *([by] if by is not None else [])))  # (PostgreSQL groups by no constant)
     if by is not None:
         query = query.join(Complaint)
     return {(kind, owner): (Rate(int(good or 0), int(total or 0)), Rate(int(original or 0), int(total or 0)),

@@ -5,6 +5,8 @@ import re
 import sys
 from datetime import datetime
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
@@ -80,9 +82,12 @@ class QueryCounter(logging.Handler):
     def __init__(self):
         super().__init__(logging.DEBUG)
         self.queries = []
+        self.statements = []  # (sql, params), to ask the database for a plan
 
     def emit(self, record):
         self.queries.append(record.getMessage())
+        if isinstance(record.msg, tuple):
+            self.statements.append(record.msg)
 
 
 SHANGHAI = datetime(2000, 1, 1, 8) - datetime(2000, 1, 1)
@@ -111,3 +116,28 @@ def national_day_calendar():
         CalendarDay.create(day=date(2026, 10, d), kind="holiday", name="国庆节")
     for day in (date(2026, 9, 27), date(2026, 10, 10)):
         CalendarDay.create(day=day, kind="workday", name="国庆调休")
+
+
+# The second CI run: every test on PostgreSQL, with huey's storage in Redis (tests/servers.sh).
+SERVER_DATABASE = os.environ.get("TEST_DATABASE_URL", "")
+# A test of SQLite's own machinery (its file, pragmas, backups of the file, its full-text index).
+sqlite_only = pytest.mark.skipif(bool(SERVER_DATABASE), reason="SQLite's own file and features")
+
+
+def query_plan(sql, params=()):
+    """The database's plan for a statement, as one string. PostgreSQL is told to avoid reading
+    whole tables: a test's tables are so small that it would read them whole anyway."""
+    from peewee import SqliteDatabase
+
+    from models import db
+    if isinstance(db.obj, SqliteDatabase):
+        return " ; ".join(row[-1] for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+    with db.atomic():
+        db.execute_sql("SET LOCAL enable_seqscan = off")
+        plan = " ; ".join(row[0] for row in db.execute_sql("EXPLAIN " + sql, params).fetchall())
+    return plan
+
+
+def statements_of(counter, table):
+    """The (sql, params) of the SELECTs a count_queries() block saw that read `table`."""
+    return [s for s in counter.statements if s[0].startswith("SELECT") and f'FROM "{table}"' in s[0]]

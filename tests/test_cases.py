@@ -1,7 +1,7 @@
 """The case library (案例库): closed complaints kept with the lesson learned, searchable in Chinese,
 without the customer's personal data."""
 import pytest
-from helpers import post
+from helpers import post, sqlite_only
 
 import cases
 from models import CaseStudy, Complaint, Event, utcnow
@@ -137,6 +137,7 @@ def test_cases_of_the_same_category_show_beside_a_new_complaint(library, as_user
     assert "发动机底壳漏油" not in page  # another category
 
 
+@sqlite_only  # the FTS5 table; PostgreSQL searches the table itself
 def test_the_search_index_is_rebuilt_from_the_table_on_upgrade(library, app):
     from models import db
     db.execute_sql(f"DROP TABLE {cases.FTS_TABLE}")

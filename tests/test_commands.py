@@ -1,6 +1,8 @@
 """The command line: init-db, create-user, seed-demo, backup."""
 import sqlite3
 
+from helpers import sqlite_only
+
 import accounts
 from models import Complaint, Event, User
 
@@ -51,6 +53,7 @@ def test_seed_demo_makes_a_living_dealership(app):
     assert 0 < Complaint.select().where(Complaint.awaiting_dispatch).count() < 40
 
 
+@sqlite_only
 def test_backup_copies_the_database(app, tmp_path, staff):
     target = tmp_path / "copy"
     result = run(app, "backup", str(target))

@@ -46,8 +46,9 @@ def make_overdue_complaints(count):
             Clock.insert_many(batch).execute()
 
 
-def start_consumer(tmp_path, log_name):
-    env = {**os.environ, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/test.db",
+def start_consumer(app, tmp_path, log_name):
+    """The consumer on the test's own database (and on Redis when HUEY_URL says so)."""
+    env = {**os.environ, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": app.config["DATABASE_URL"],
            "PYTHONUNBUFFERED": "1"}
     log = open(tmp_path / log_name, "w")
     process = subprocess.Popen(
@@ -82,7 +83,7 @@ def counts():
 
 def test_a_consumer_killed_mid_sweep_is_replaced_and_escalations_arrive_once(app, staff, tmp_path):
     make_overdue_complaints(OVERDUE)
-    first, first_log = start_consumer(tmp_path, "first.log")
+    first, first_log = start_consumer(app, tmp_path, "first.log")
     try:
         wait_for(lambda: f":{first.pid}:" in sweep_holder(), 60, "the first sweep to start")
         first.send_signal(signal.SIGKILL)
@@ -94,7 +95,7 @@ def test_a_consumer_killed_mid_sweep_is_replaced_and_escalations_arrive_once(app
     assert f":{first.pid}:" in sweep_holder()
     assert counts()[0] < OVERDUE, "the kill came after the sweep had finished: the test proves nothing"
 
-    second, second_log = start_consumer(tmp_path, "second.log")
+    second, second_log = start_consumer(app, tmp_path, "second.log")
     try:
         wait_for(lambda: counts()[0] == OVERDUE, 90, "the next consumer's escalations")
         time.sleep(1)  # anything sent twice would show now

@@ -6,7 +6,21 @@ import pytest
 from helpers import post, sh
 
 import workflow
-from models import CalendarDay, Clock, ClockRule, Complaint, Department, Notification, Setting, User, WaitReason, utcnow
+from models import (
+    CalendarDay,
+    Clock,
+    ClockRule,
+    Complaint,
+    Department,
+    Event,
+    Notification,
+    Setting,
+    User,
+    WaitReason,
+    bulk_insert,
+    utcnow,
+)
+from views.overdue import SHOWN
 
 
 def late_complaint(make_complaint, **fields):
@@ -289,3 +303,38 @@ def test_notifications_come_a_page_at_a_time(app, as_user, make_complaint, staff
     assert 'href="/notifications?page=2"' in first
     second = client.get("/notifications?page=2").get_data(as_text=True)
     assert second.count('<li class="') == 10
+
+
+def add_late_complaints(n, registered_by, now, first=0):
+    """n open complaints, each with a completion deadline a day or more late and a remedial action."""
+    complaints = [{"number": f"TS-LATE-{first + i:05d}", "received_at": now - timedelta(days=10),
+                   "registered_at": now - timedelta(days=10), "registered_by": registered_by.id,
+                   "channel": "phone", "business_line": "after_sales", "customer_name": f"客户{i}",
+                   "customer_phone": f"139{first + i:08d}", "category": "repair_quality", "demand": "repair",
+                   "severity": ("major", "general")[i % 2], "description": "x", "status": "in_progress",
+                   "updated_at": now} for i in range(n)]
+    bulk_insert(Complaint, complaints)
+    ids = [c.id for c in Complaint.select(Complaint.id).where(Complaint.number.startswith("TS-LATE-"))
+           .order_by(Complaint.id)][first:]
+    due = [now - timedelta(days=1, minutes=i) for i in range(n)]
+    bulk_insert(Clock, [{"complaint": cid, "kind": "completion", "started_at": now - timedelta(days=10),
+                         "original_due_at": d, "due_at": d} for cid, d in zip(ids, due, strict=True)])
+    bulk_insert(Event, [{"complaint": cid, "at": now, "kind": "remedial", "text": "已催办"} for cid in ids])
+
+
+def test_the_board_costs_the_same_with_10_or_5000_late(as_user, staff, count_queries):
+    """The wall shows the worst rows and counts the rest: its queries and rows stay fixed
+    however many deadlines are late."""
+    now = utcnow()
+    client = as_user("gm")
+    add_late_complaints(10, staff["care"], now)
+    with count_queries() as few:
+        page = client.get("/overdue").get_data(as_text=True)
+    assert page.count('<tr class="severity-row-') == 10 and "已催办" in page
+    add_late_complaints(4990, staff["care"], now, first=10)
+    with count_queries() as many:
+        page = client.get("/overdue").get_data(as_text=True)
+    assert len(many.queries) == len(few.queries)
+    assert page.count('<tr class="severity-row-') == SHOWN
+    assert '<strong class="due-overdue">5000</strong>' in page
+    assert "另有 4940 条超期投诉" in page  # the rest are a click away, in the inbox

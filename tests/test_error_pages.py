@@ -4,7 +4,7 @@ import logging
 import re
 
 import pytest
-from helpers import complaint_fields, post
+from helpers import complaint_fields, post, sqlite_only
 
 import workflow
 from models import Complaint, User, db
@@ -38,6 +38,7 @@ def error_id(page):
     return re.search(r'data-error-id="([0-9A-F]{8})"', page).group(1)
 
 
+@sqlite_only  # a full disk made with SQLite's page limit
 def test_a_full_disk_is_said_plainly_and_nothing_is_saved(as_user, pragma, caplog):
     client = as_user("front")
     pages = db.execute_sql("PRAGMA page_count").fetchone()[0]
@@ -51,6 +52,7 @@ def test_a_full_disk_is_said_plainly_and_nothing_is_saved(as_user, pragma, caplo
     assert Complaint.select().count() == 0
 
 
+@sqlite_only
 def test_a_read_only_database_is_said_plainly(as_user, pragma):
     client = as_user("front")
     pragma("query_only", 1)

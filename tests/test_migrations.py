@@ -3,7 +3,7 @@ import os
 import sqlite3
 from datetime import timedelta
 
-from helpers import ROOT
+from helpers import ROOT, sqlite_only
 
 import accounts
 from deadlines import calendar_days
@@ -101,6 +101,7 @@ def test_a_new_install_keeps_its_seven_day_week_after_a_restart(app, make_compla
 
 
 
+@sqlite_only
 def test_notifications_before_calls_keep_their_rows_and_may_be_about_a_call(app, make_complaint, staff):
     """Before the call-back forms every notification was about a complaint (NOT NULL)."""
     complaint = make_complaint()

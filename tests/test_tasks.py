@@ -2,9 +2,13 @@
 import os
 from datetime import datetime
 
+import pytest
+from helpers import SERVER_DATABASE, sqlite_only
+
 import tasks
 
 
+@sqlite_only
 def test_nightly_backup_copies_the_database_and_keeps_two_weeks(app, staff, monkeypatch, tmp_path):
     monkeypatch.setattr(tasks, "_app", app)
     folder = tmp_path / "backups"
@@ -20,8 +24,33 @@ def test_nightly_backup_copies_the_database_and_keeps_two_weeks(app, staff, monk
     assert "complaints-20260101-023000.db" not in kept  # the oldest go first, whatever their release
 
 
-def test_huey_uses_sqlite_in_the_instance_folder_by_default():
-    assert type(tasks.huey).__name__ == "SqliteHuey"
+def test_the_night_leaves_a_server_database_to_its_own_backup_tools(app, monkeypatch):
+    monkeypatch.setattr(tasks, "_app", app)
+    app.config["DATABASE_URL"] = "postgresql://complaints@127.0.0.1/complaints"
+    assert tasks.nightly_backup.call_local() is None
+    assert not os.path.exists(app.config["BACKUP_PATH"])
+
+
+def test_huey_uses_sqlite_in_the_instance_folder_by_default(monkeypatch, tmp_path):
+    monkeypatch.delenv("HUEY_URL", raising=False)
+    monkeypatch.setattr(tasks, "INSTANCE", str(tmp_path))
+    made = tasks.make_huey()
+    assert type(made).__name__ == "SqliteHuey" and made.storage.filename == str(tmp_path / "huey.db")
+
+
+def test_huey_url_moves_the_queue_to_redis(monkeypatch):
+    monkeypatch.setenv("HUEY_URL", "redis://127.0.0.1:6399/3")
+    assert type(tasks.make_huey()).__name__ == "RedisHuey"  # (connects only when used)
+
+
+@pytest.mark.skipif(not SERVER_DATABASE, reason="the PostgreSQL and Redis run")
+def test_the_server_run_really_uses_postgresql_and_redis(app):
+    """The second CI run is not SQLite in disguise: the app's database and huey's queue and locks."""
+    from models import db
+    assert db.execute_sql("SELECT version()").fetchone()[0].startswith("PostgreSQL")
+    assert type(tasks.huey.storage).__name__ == "RedisStorage"
+    tasks.huey.storage.put_data("ci-probe", b"1")
+    assert tasks.huey.storage.pop_data("ci-probe") == b"1"
 
 
 def test_the_periodic_tasks_run_the_sweep_and_the_outbox(app, staff, monkeypatch):

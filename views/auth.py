@@ -5,12 +5,12 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 import accounts
 import audit
 from forms import AccountForm, LoginForm
+from i18n import lazy_gettext as _l
 from models import utcnow
 from views import render, to_local
 

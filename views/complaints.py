@@ -55,7 +55,7 @@ def registration_fields(form):
     """The form's cleaned data as complaint fields."""
     fields = {name: form[name].data for name in workflow.REGISTRATION_FIELDS}
     fields["received_at"] = to_utc(form.received_at.data) if form.received_at.data else None
-    fields["person_involved"] = User.get_or_none(User.id == form.person_involved.data or None)
+    fields["person_involved"] = User.get_or_none(User.id == (form.person_involved.data or None))
     for name in ("customer_type", "vin", "plate", "external_ref", "vehicle_model"):
         fields[name] = fields[name] or ""
     return fields

@@ -4,11 +4,11 @@ from datetime import date, timedelta
 
 from flask import Blueprint, make_response, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 import audit
 import catalog
+from i18n import lazy_gettext as _l
 from models import Department, User, utcnow
 from review import charts, export
 from review.figures import DIMENSIONS, Rate, bounds, month_end, moved_since, period_figures, trend
