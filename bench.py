@@ -1,25 +1,39 @@
-"""`make bench`: how the inbox behaves with 100,000 complaints, the deadline sweep and the
-overdue board with their clocks, the call-back queue with 1,000,000 calls, and a
-20,000-row import from the dealer management system.
+"""`make bench`: the app at a dealership's full size, measured over HTTP as staff use it.
 
-Builds a throwaway database in a temporary folder (bulk insert, ~90% closed
-as in a dealership after a few years), then times the pages as staff use them,
-through the real Flask views. Prints figures; asserts nothing.
+Builds a throwaway database (SQLite in a temporary folder, or the empty PostgreSQL database
+named by BENCH_DATABASE_URL): 100,000 complaints over five years, 10,000 of them open and
+about 5,000 with a deadline running late, 390,000 deadlines, 790,000 timeline entries,
+776,000 notifications, 1,000,000 calls, and a few thousand cases. Then:
+
+- the deadline sweep with 1,000 and 5,000 deadlines due, with and without e-mail, in-process;
+- a 20,000-row import from the dealer management system, in-process;
+- the web server started as `make run` starts it (launcher.web_server), and the pages timed
+  from a separate process (bench_load.py) at 1 and 8 concurrent users: p50/p95/p99, requests/s;
+- the web server's memory at rest and at its peak (VmRSS, VmHWM of each process).
+
+Prints one table and writes the figures as JSON (BENCH_JSON, else bench.json in the folder).
+Asserts nothing: `make test` has no timing assertions.
 """
+import http.cookiejar
 import io
+import json
 import os
 import random
-import statistics
+import re
+import socket
+import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta
+import urllib.parse
+import urllib.request
+from datetime import datetime, timedelta
 
-from peewee import chunked
 from werkzeug.datastructures import FileStorage
 
 import accounts
 import catalog
+import launcher
 from app import create_app
 from callbacks import imports
 from deadlines import calendar_days, ladder
@@ -30,8 +44,11 @@ from models import (
     Complaint,
     Delivery,
     Department,
+    Escalation,
+    Event,
     ImportJob,
     Notification,
+    Outbox,
     ServiceVisit,
     User,
     bulk_insert,
@@ -40,225 +57,157 @@ from models import (
     utcnow,
 )
 
-TOTAL = int(os.environ.get("BENCH_COMPLAINTS", "100000"))
-RUNS = 20
+HERE = os.path.dirname(os.path.abspath(__file__))
+SIZE = int(os.environ.get("BENCH_COMPLAINTS", "100000"))
+PASSWORD = "bench-password"
+NOW = utcnow().replace(microsecond=0)
 
 
-def build(rng):
+def sized(name, default):
+    """A count that scales with BENCH_COMPLAINTS (the defaults are for 100,000)."""
+    return int(os.environ.get(name, str(default * SIZE // 100_000)))
+
+
+OPEN = sized("BENCH_OPEN", 10_000)
+LATE = sized("BENCH_LATE", 4_966)  # open complaints with a deadline running late
+EVENTS = sized("BENCH_EVENTS", 790_000)
+NOTIFICATIONS = sized("BENCH_NOTIFICATIONS", 776_000)
+LONG_TIMELINE = 300  # entries on the complaint whose page is timed
+OPEN_MIX = ["registered", "in_progress", "in_progress", "awaiting_callback"]
+
+
+# -- the register ---------------------------------------------------------------------------
+
+def build_staff():
+    """The people of a mid-sized dealership: managers, 30 front-line staff, the clerk."""
     accounts.ensure_departments()
     depts = {d.code: d for d in Department.select()}
-    care = accounts.create_user("care", "Care", ["care_manager"], "bench-password")
-    accounts.create_user("svc", "Service", ["department_manager"], "bench-password", department=depts["after_sales"])
-    accounts.create_user("front", "Front", ["front_line"], "bench-password", department=depts["sales"])
-    start = datetime(2022, 1, 1)
+    make = accounts.create_user
+    staff = {"care": make("care", "客服经理", ["care_manager"], PASSWORD),
+             "gm": make("gm", "总经理", ["general_manager"], PASSWORD),
+             "clerk": make("clerk", "回访专员", ["callback_clerk"], PASSWORD)}
+    managers = {}
+    for code in depts:
+        managers[code] = make(f"mgr_{code}", f"{code}经理", ["department_manager"], PASSWORD, department=depts[code])
+    staff["svc"] = managers["after_sales"]
+    front = [make(f"sc{i}", f"顾问{i}", ["front_line"], PASSWORD, department=depts[("sales", "after_sales")[i % 2]])
+             for i in range(30)]
+    return depts, staff, managers, front
+
+
+def build_register(rng, depts, staff, managers, front):
+    """SIZE complaints from 2022 to now, 10 % open; each with its clocks, timeline and notifications."""
+    span = (NOW - timedelta(days=2) - datetime(2022, 1, 1)) / SIZE
+    open_ids = set(rng.sample(range(SIZE - 3 * OPEN, SIZE), OPEN))  # open ones are mostly recent
+    late = set(rng.sample(sorted(open_ids), LATE))
+    by_dept = {code: [u for u in front if u.department_id == d.id] + [managers[code]] for code, d in depts.items()}
     rows = []
-    for i in range(TOTAL):
+    for i in range(SIZE):
         category = rng.choice(catalog.codes("category"))
-        dept = catalog.ROUTED_TO[category]
-        received = start + timedelta(minutes=i * 25)
+        dept = catalog.ROUTED_TO[category] or "after_sales"
+        received = datetime(2022, 1, 1) + span * i
+        handler = rng.choice(by_dept[dept])
+        is_open = i in open_ids
+        due = None
+        if is_open:
+            due = NOW - timedelta(minutes=rng.randint(60, 30 * 24 * 60)) if i in late else \
+                NOW + timedelta(minutes=rng.randint(30, 10 * 24 * 60))
         rows.append({
             "number": f"TS-{received.year}-{i:06d}", "received_at": received, "registered_at": received,
-            "registered_by": care.id, "channel": rng.choice(catalog.codes("channel")), "business_line": "sales",
-            "customer_name": f"客户{i}", "customer_phone": f"13{rng.randint(100000000, 999999999)}",
-            "vin": f"LSV{i:014d}", "plate": f"沪A{i % 100000:05d}", "category": category, "demand": "other",
-            "severity": rng.choice(catalog.codes("severity")), "description": "x",
-            "department": depts[dept].id if dept else None,
-            "status": "closed" if rng.random() < 0.9 else rng.choice(["registered", "in_progress"]),
-            "updated_at": received,
-        })
-        if rows[-1]["status"] == "closed":
-            rows[-1]["closed_at"] = received + timedelta(days=3)
-        if rows[-1]["status"] != "closed":
-            # Open ones have a deadline (years-old ones are long late: the worst case for the
-            # inbox's "most urgent first") and half have a handler.
-            rows[-1]["next_due_at"] = received + timedelta(hours=72)
-            rows[-1]["handler"] = care.id if i % 2 else None
-    with db.atomic():
-        for batch in chunked(rows, 40):  # SQLite allows ~999 variables per statement
-            Complaint.insert_many(batch).execute()
-        # The newest open ones wait for the care manager's verification and dispatch.
-        Complaint.update(awaiting_dispatch=True, department=None).where(
-            (Complaint.id > TOTAL - 200) & (Complaint.status != "closed")).execute()
-    refresh_statistics()
+            "registered_by": rng.choice(front).id, "channel": rng.choice(catalog.codes("channel")),
+            "business_line": rng.choice(("sales", "after_sales")),
+            "customer_name": f"{rng.choice('王李张刘陈杨赵黄')}客户{i}",
+            "customer_phone": f"13{rng.randint(100000000, 999999999)}", "vin": f"LSV{i:014d}",
+            "plate": f"沪A{i % 100000:05d}", "category": category, "demand": "other",
+            "severity": rng.choice(catalog.codes("severity")), "description": "客户反映问题，要求尽快处理。" * 3,
+            "department": depts[dept].id, "handler": handler.id,
+            "status": rng.choice(OPEN_MIX) if is_open else "closed",
+            "next_due_at": due, "closed_at": None if is_open else received + timedelta(days=rng.randint(1, 20)),
+            "first_contact_at": received + timedelta(hours=rng.randint(1, 3)), "updated_at": received,
+            "cause_class": rng.choice(catalog.codes("cause_class")) if not is_open else ""})
+    for batch in chunks(rows, 5000):
+        with db.atomic():
+            bulk_insert(Complaint, batch)
+    ids = {number: cid for cid, number in Complaint.select(Complaint.id, Complaint.number).tuples()}
+    for row in rows:
+        row["id"] = ids[row["number"]]
     return rows
 
 
-def client_of(app, username):
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = accounts.start_session(User.get(User.username == username), utcnow())
-        session["_fresh"] = True
-    return client
+def chunks(rows, size):
+    for first in range(0, len(rows), size):
+        yield rows[first:first + size]
 
 
-def time_pages(app, cases):
-    print(f"{'user':<6} {'view':<38} {'median ms':>10} {'max ms':>8}")
-    for username, name, url in cases:
-        whole = name.startswith("whole page")  # with the counts above the list, not only the htmx table
-        median, worst = timed(client_of(app, username), url, fragment=not whole)
-        print(f"{username:<6} {name:<38} {median:>10.1f} {worst:>8.1f}")
+def build_clocks(rows):
+    """Four deadlines a complaint: first contact, solution, completion, closing callback; met for
+    the closed, the completion running (late for some) for the open."""
+    clocks = []
+    for row in rows:
+        received, done = row["received_at"], row["status"] == "closed"
+        for kind, hours in (("first_contact", 2), ("solution", 24), ("completion", 72), ("callback", 96)):
+            due = received + timedelta(hours=hours)
+            met = received + timedelta(hours=hours * 0.8)
+            running = not done and kind == "completion"
+            if running:
+                due = row["next_due_at"]
+            clocks.append({"complaint": row["id"], "kind": kind, "started_at": received, "original_due_at": due,
+                           "due_at": due, "met_at": None if running or (not done and kind == "callback") else met,
+                           "met_late": None if running else False,
+                           # the late ones were escalated when they fell late: nothing due in the sweep
+                           "next_step_at": due + timedelta(days=365) if running else None,
+                           "next_level": "overdue" if running else ""})
+    for batch in chunks(clocks, 10_000):
+        with db.atomic():
+            bulk_insert(Clock, batch)
+    return len(clocks)
 
 
-def timed(client, url, fragment=True):
-    samples = []
-    for _ in range(RUNS):
-        t0 = time.perf_counter()
-        response = client.get(url, headers={"HX-Request": "true"} if fragment else {})
-        samples.append((time.perf_counter() - t0) * 1000)
-        assert response.status_code == 200
-    return statistics.median(samples), max(samples)
-
-
-def main():
-    folder = tempfile.mkdtemp(prefix="complaints-bench-")
-    os.environ["INSTANCE_PATH"] = folder
-    app = create_app({"DATABASE_URL": f"sqlite:///{folder}/bench.db", "SECRET_KEY": "bench",
-                      "WTF_CSRF_ENABLED": False, "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024})
-    rng = random.Random(7)
-    db.connect(reuse_if_open=True)
-    t0 = time.perf_counter()
-    rows = build(rng)
-    print(f"built {TOTAL:,} complaints in {time.perf_counter() - t0:.1f} s "
-          f"({Complaint.select().where(Complaint.status != 'closed').count():,} open)")
-    phone = rows[TOTAL // 2]["customer_phone"]
-    cases = [
-        ("care", "inbox, open, first page", "/inbox"),
-        ("care", "whole page: inbox with 'now' counts", "/inbox"),
-        ("care", "inbox, deadline latest first", "/inbox?sort=-due"),
-        ("care", "inbox, received newest first", "/inbox?sort=-received"),
-        ("care", "inbox, due within 4 hours", "/inbox?due=soon"),
-        ("care", "inbox, overdue", "/inbox?due=overdue"),
-        ("care", "inbox, not yet taken", "/inbox?handler=nobody"),
-        ("care", "inbox, received in one month", "/inbox?received_from=2024-03-01&received_to=2024-03-31"),
-        ("care", "inbox, open, page 20", "/inbox?page=20"),
-        ("care", "triage list (to verify and dispatch)", "/inbox?status=to_dispatch"),
-        ("care", "inbox, all statuses", "/inbox?status=all"),
-        ("care", "inbox, closed", "/inbox?status=closed"),
-        ("care", "filter category + severity", "/inbox?category=price&severity=major"),
-        ("care", "search by phone", f"/inbox?q={phone}&status=all"),
-        ("care", "search by number", "/inbox?q=TS-2024-05&status=all"),
-        ("care", "search by plate prefix", "/inbox?q=沪A1234&status=all"),
-        ("svc", "department manager's inbox", "/inbox"),
-        ("front", "front-line 'mine' (registered none)", "/inbox"),
-    ]
-    time_pages(app, cases)
-    bench_sweep(app)
-    bench_calls(app, rng)
-    bench_import(app, folder)
-    db.close()
-    print(f"database: {folder}/bench.db (delete when done)")
-
-
-DUE = int(os.environ.get("BENCH_DUE", "1000"))
-
-
-def add_clocks(now):
-    """Every complaint gets its clocks: met ones for the closed, a running completion clock
-    for the open; DUE of the open ones have a ladder step due now."""
-    accounts.create_user("gm", "GM", ["general_manager"], "bench-password")
-    rows, due_left = [], DUE
-    late = utcnow() - timedelta(hours=1)
-    for cid, status, received in Complaint.select(Complaint.id, Complaint.status, Complaint.received_at).tuples():
-        rows.append({"complaint": cid, "kind": "first_contact", "started_at": received,
-                     "original_due_at": received + timedelta(hours=24), "due_at": received + timedelta(hours=24),
-                     "met_at": received + timedelta(hours=2), "met_late": False,
-                     "next_step_at": None, "next_level": ""})  # insert_many takes its columns from row 1
-        done = status == "closed"
-        # Late by an hour of real time, so the overdue board (which reads the clock) shows them too.
-        due = late if (not done and due_left) else now + timedelta(days=3)
-        if not done and due_left:
-            due_left -= 1
-        rows.append({"complaint": cid, "kind": "completion", "started_at": received, "original_due_at": due,
-                     "due_at": due, "met_at": received + timedelta(hours=50) if done else None,
-                     "met_late": False if done else None,
-                     "next_step_at": None if done else due + timedelta(minutes=1), "next_level": "overdue"})
+def build_events(rng, rows, staff):
+    """The timelines: about eight entries a complaint, and one complaint with a long one."""
+    per = max(2, EVENTS // len(rows))
+    kinds = ["registered", "assign", "contact", "note", "contact", "solution", "note", "close"]
+    events = []
+    for row in rows:
+        for step in range(per):
+            events.append({"complaint": row["id"], "at": row["received_at"] + timedelta(hours=step * 5),
+                           "actor": row["handler"], "kind": kinds[step % len(kinds)],
+                           "text": "已与客户电话沟通，客户同意方案。" if step % 3 else "", "data": "{}"})
+        if len(events) >= 50_000:
+            with db.atomic():
+                bulk_insert(Event, events)
+            events = []
+    long_one = next(r for r in rows if r["status"] != "closed")
+    events += [{"complaint": long_one["id"], "at": long_one["received_at"] + timedelta(minutes=m),
+                "actor": staff["care"].id, "kind": "note" if m % 2 else "contact",
+                "text": f"第{m}次跟进：已联系客户，等待配件。", "data": "{}"} for m in range(LONG_TIMELINE)]
     with db.atomic():
-        for batch in chunked(rows, 60):
-            Clock.insert_many(batch).execute()
-    refresh_statistics()
-    return len(rows)
+        bulk_insert(Event, events)
+    return long_one["number"]
 
 
-def bench_sweep(app):
-    now = datetime(2030, 6, 5, 3, 0)  # a Wednesday, 11:00 in Shanghai: working hours
-    t0 = time.perf_counter()
-    clocks = add_clocks(now)
-    print(f"\nadded {clocks:,} clocks in {time.perf_counter() - t0:.1f} s; {DUE:,} have a ladder step due")
-    calendar = calendar_days.load_calendar("Asia/Shanghai")
-    with app.app_context():
-        t0 = time.perf_counter()
-        report = ladder.sweep(now + timedelta(minutes=2), calendar)
-        first = (time.perf_counter() - t0) * 1000
-        t0 = time.perf_counter()
-        again = ladder.sweep(now + timedelta(minutes=3), calendar)
-        second = (time.perf_counter() - t0) * 1000
-    print(f"sweep with {len(report['notified']):,} clocks due: {first:.0f} ms "
-          f"({Notification.select().count():,} notifications written)")
-    print(f"sweep again, nothing due ({len(again['notified'])} notified): {second:.1f} ms")
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = accounts.start_session(User.get(User.username == "gm"), utcnow())
-    rows = client.get("/overdue").get_data(as_text=True).count('<tr class="severity-row-')
-    median, worst = timed(client, "/overdue")
-    print(f"overdue wall over {DUE:,} late complaints ({rows} rows shown, counts over all): "
-          f"median {median:.0f} ms, max {worst:.0f} ms")
-    bench_review(app, calendar)
-    bench_learning(app)
-
-
-CASES = int(os.environ.get("BENCH_CASES", "5000"))
-PHRASES = ["刹车异响", "发动机漏油", "交车延误", "空调不制冷", "报价不清", "保险理赔慢", "方向盘抖动", "油耗偏高"]
-
-
-def bench_learning(app):
-    """The case library with CASES cases (a dealership adds a few a month: this is decades), and
-    the accountability page for a month of 100,000 complaints."""
-    import cases
-    rng = random.Random(11)
-    care = User.get(User.username == "care")
-    now = utcnow()
-    closed = [c for (c,) in Complaint.select(Complaint.id).where(Complaint.status == "closed").limit(CASES).tuples()]
-    rows = [{"complaint": cid, "category": rng.choice(catalog.codes("category")),
-             "title": f"{rng.choice(PHRASES)}第{i}例",
-             "story": "。".join(rng.sample(PHRASES, 4)) + "。客户反映问题多次。",
-             "lesson": f"先查{rng.choice(PHRASES)},再与客户确认处理时间。", "tags": ",".join(rng.sample(PHRASES, 2)),
-             "created_by": care.id, "created_at": now, "updated_by": care.id, "updated_at": now} for i, cid in
-            enumerate(closed)]
+def build_notifications(rng, rows, staff, front):
+    """776,000 notifications: the care manager and the GM about 85,000 each, the rest spread
+    over the handlers; all but the last few hundred read."""
+    clock_of = dict(Clock.select(Clock.complaint, Clock.id).where(Clock.kind == "completion").tuples())
+    people = [staff["care"].id, staff["gm"].id] + [u.id for u in front]
+    weights = [85, 85] + [(NOTIFICATIONS / 1000 - 170) / len(front)] * len(front)
+    notes, span = [], len(rows)
+    for n in range(NOTIFICATIONS):
+        row = rows[n * span // NOTIFICATIONS]
+        at = row["received_at"] + timedelta(hours=rng.randint(1, 96))
+        notes.append({"user": rng.choices(people, weights)[0], "complaint": row["id"], "clock": clock_of.get(row["id"]),
+                      "kind": rng.choice(("reminder", "due_today", "overdue")), "created_at": at,
+                      "read_at": None if n > NOTIFICATIONS - 500 else at + timedelta(hours=2), "urgent": False})
+        if len(notes) >= 50_000:
+            with db.atomic():
+                bulk_insert(Notification, notes)
+            notes = []
     with db.atomic():
-        for batch in chunked(rows, 50):
-            CaseStudy.insert_many(batch).execute()
-        db.execute_sql(f"DELETE FROM {cases.FTS_TABLE}")
-        db.execute_sql(f"INSERT INTO {cases.FTS_TABLE}(rowid, title, story, lesson, tags) "
-                       "SELECT id, title, story, lesson, tags FROM casestudy")
-    open_one = Complaint.select().where(Complaint.status != "closed").first()
-    time_pages(app, [
-        ("care", f"case library, {len(rows):,} cases, newest", "/cases"),
-        ("care", "case search, 2 characters (LIKE)", "/cases?q=漏油"),
-        ("care", "case search, 3 characters (trigram)", "/cases?q=发动机"),
-        ("care", "case search, 6 characters (trigram)", "/cases?q=空调不制冷。"),
-        ("care", "case search, two words", "/cases?q=刹车 确认处理"),
-        ("care", "complaint page with cases beside it", f"/complaints/{open_one.number}"),
-        ("care", "accountability, March 2024", "/accountability?month=2024-03"),
-    ])
+        bulk_insert(Notification, notes)
 
 
-def bench_review(app, calendar):
-    """The monthly review among 100,000 complaints and their deadlines: a month's figures,
-    then the month's and a quarter's pages (with the 12-month trend) and a rate's late list."""
-    from review.figures import period_figures
-    samples = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        figures = period_figures(date(2024, 3, 1), date(2024, 3, 31), calendar)
-        samples.append((time.perf_counter() - t0) * 1000)
-    print(f"monthly review figures, March 2024 ({figures['received']:,} complaints): "
-          f"median {statistics.median(samples):.0f} ms, max {max(samples):.0f} ms")
-    time_pages(app, [
-        ("care", "monthly review page, March 2024", "/reports?month=2024-03"),
-        ("care", "quarterly review page, 2024-Q1", "/reports?quarter=2024-Q1"),
-        ("care", "late first contacts, March 2024",
-         "/inbox?status=all&received_from=2024-03-01&received_to=2024-03-31&missed=first_contact")])
-
+# -- calls ----------------------------------------------------------------------------------
 
 CALL_DELIVERIES = int(os.environ.get("BENCH_DELIVERIES", "250000"))  # 3 calls each
 CALL_VISITS = int(os.environ.get("BENCH_VISITS", "250000"))  # 1 call each: 1,000,000 calls in all
@@ -282,12 +231,10 @@ def call_row(rng, now, kind, due, owner, owner_role, base, clerk):
     return row
 
 
-def build_calls(rng, now):
+def build_calls(rng, now, clerk, front):
     """Deliveries and service visits over the last eight years, up to a few days ahead, with
     their calls; written in batches so a million rows never sit in memory at once."""
-    clerk = accounts.create_user("clerk", "Clerk", ["callback_clerk"], "bench-password")
-    consultants = [accounts.create_user(f"sc{i}", f"顾问{i}", ["front_line"], "bench-password").id
-                   for i in range(20)]
+    consultants = [u.id for u in front[:20]]
     span = timedelta(days=8 * 365)
     start = now - span
     for first in range(0, max(CALL_DELIVERIES, CALL_VISITS), 10_000):
@@ -313,30 +260,258 @@ def build_calls(rng, now):
             bulk_insert(Delivery, deliveries)
             bulk_insert(ServiceVisit, visits)
             bulk_insert(Call, calls)
-    refresh_statistics()
 
 
-def bench_calls(app, rng):
-    now = utcnow()
+CASES = int(os.environ.get("BENCH_CASES", "5000"))
+PHRASES = ["刹车异响", "发动机漏油", "交车延误", "空调不制冷", "报价不清", "保险理赔慢", "方向盘抖动", "油耗偏高"]
+
+
+
+
+def build_cases(rng, staff):
+    """CASES cases in the library (a dealership adds a few a month: this is decades)."""
+    import cases
+    closed = [c for (c,) in Complaint.select(Complaint.id).where(Complaint.status == "closed").limit(CASES).tuples()]
+    rows = [{"complaint": cid, "category": rng.choice(catalog.codes("category")),
+             "title": f"{rng.choice(PHRASES)}第{i}例",
+             "story": "。".join(rng.sample(PHRASES, 4)) + "。客户反映问题多次。",
+             "lesson": f"先查{rng.choice(PHRASES)},再与客户确认处理时间。", "tags": ",".join(rng.sample(PHRASES, 2)),
+             "created_by": staff["care"].id, "created_at": NOW, "updated_by": staff["care"].id, "updated_at": NOW,
+             "version": 1} for i, cid in enumerate(closed)]
+    with db.atomic():
+        bulk_insert(CaseStudy, rows)
+        if cases.has_text_index():  # made again, filled from the table
+            db.execute_sql(f"DROP TABLE {cases.FTS_TABLE}")
+            cases.create_text_index(db.obj)
+
+
+# -- in-process: the sweep ------------------------------------------------------------------
+
+def bench_sweeps(app):
+    """The sweep with 1,000 and 5,000 late deadlines due at once (after an outage), with and
+    without e-mail to the care manager and the GM; each run on fresh deadlines."""
+    calendar = calendar_days.load_calendar(app.config["TIMEZONE"])
+    running = [cid for cid, in Clock.select(Clock.id).where(Clock.met_at.is_null() & Clock.stopped_at.is_null())
+               .order_by(Clock.id).tuples()]
+    User.update(email="manager@example.com", email_kinds="overdue,due_today,reminder").where(
+        User.username.in_(["care", "gm"])).execute()
+    results = []
+    for due, email in ((1000, False), (1000, True), (5000, False), (5000, True)):
+        ids = running[:due]
+        due = len(ids)  # (fewer at a small BENCH_COMPLAINTS)
+        with app.app_context():
+            app.config["SMTP_HOST"] = "127.0.0.1" if email else ""
+            # 11:00 on a Wednesday in Shanghai: working hours, so the late ones escalate at once
+            start = datetime(2030, 6, 5, 3, 0) + timedelta(minutes=len(results) + 1)
+            Clock.update(due_at=start - timedelta(hours=1), next_step_at=start - timedelta(minutes=1),
+                         next_level="overdue").where(Clock.id.in_(ids)).execute()
+            t0 = time.perf_counter()
+            report = ladder.sweep(start, calendar)
+            elapsed = time.perf_counter() - t0
+            queued = Outbox.select().where(Outbox.created_at == start).count()
+        results.append({"due": due, "email": email, "ms": round(elapsed * 1000), "notified": len(report["notified"]),
+                        "emails": queued, "ms_per_due": round(elapsed * 1000 / due, 3)})
+        # the same deadlines serve the next run: what this one wrote goes
+        Escalation.delete().where(Escalation.clock.in_(ids)).execute()
+        Notification.delete().where(Notification.created_at == start).execute()
+        Outbox.delete().where(Outbox.created_at == start).execute()
+    app.config["SMTP_HOST"] = ""
+    User.update(email="", email_kinds="").where(User.username.in_(["care", "gm"])).execute()
+    return results
+
+
+# -- over HTTP ------------------------------------------------------------------------------
+
+def pages(long_timeline, phone):
+    """(name, user, path, htmx): what staff open, as their browsers ask for it."""
+    last_month = (NOW.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    return [
+        ("login page", None, "/login", False),
+        ("trivial route (the floor)", None, "/healthz", False),
+        ("inbox, default (whole page)", "care", "/inbox", False),
+        ("inbox, filtered", "care", "/inbox?category=price&severity=major", True),
+        ("inbox, search by phone", "care", f"/inbox?q={phone}&status=all", True),
+        ("inbox, search by one character", "care", "/inbox?q=" + urllib.parse.quote("王") + "&status=all", True),
+        ("inbox, department manager", "mgr_after_sales", "/inbox", False),
+        ("inbox, front-line", "sc3", "/inbox", False),
+        ("inbox, front-line, all statuses", "sc3", "/inbox?status=all", True),
+        (f"complaint page, {LONG_TIMELINE} entries", "care", f"/complaints/{long_timeline}", False),
+        ("overdue board (whole page)", "gm", "/overdue", False),
+        ("overdue board, refresh", "gm", "/overdue", True),
+        ("bell", "care", "/notifications/bell", True),
+        ("notifications, care manager", "care", "/notifications", False),
+        ("callback queue", "clerk", "/callbacks", False),
+        (f"monthly report, {last_month}", "care", f"/reports?month={last_month}", False),
+    ]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(folder, url, port):
+    """The web server as `make run` starts it (workers and threads as there), on the bench database.
+    BENCH_SERVER (a command with {port}) and BENCH_SERVER_ROOT (its checkout) measure another
+    server or another release of the app on the same database."""
+    root = os.environ.get("BENCH_SERVER_ROOT", HERE)
+    env = {**os.environ, "INSTANCE_PATH": folder, "DATABASE_URL": url, "SECRET_KEY": "bench", "PYTHONPATH": root}
+    if os.environ.get("BENCH_SERVER"):
+        argv = os.environ["BENCH_SERVER"].format(port=port).split()
+    else:
+        argv = launcher.web_server("127.0.0.1", port, int(os.environ.get("THREADS", launcher.THREADS)),
+                                   launcher.workers())
+    server = subprocess.Popen(argv, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2).status == 200:
+                time.sleep(2)  # every worker up
+                return server, argv
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    raise RuntimeError("the web server did not start")
+
+
+def log_in(port, username):
+    """A logged-in session cookie, the way a browser gets one."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"http://127.0.0.1:{port}/login").read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"csrf_token": token, "username": username, "password": PASSWORD}).encode()
+    opener.open(f"http://127.0.0.1:{port}/login", data)
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def processes_of(pid):
+    """The server and its worker processes."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        try:
+            with open(f"/proc/{current}/task/{current}/children") as f:
+                queue += [int(p) for p in f.read().split()]
+        except FileNotFoundError:
+            pass
+    return found
+
+
+def memory(pids):
+    """{pid: (resident MB now, peak resident MB)} (Linux's /proc)."""
+    found = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+            found[pid] = (int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024)
+        except (FileNotFoundError, KeyError):
+            pass
+    return found
+
+
+def bench_http(folder, url, long_timeline, phone):
+    port = free_port()
+    server, argv = start_server(folder, url, port)
+    try:
+        cookies = {user: log_in(port, user) for user in {u for _n, u, _p, _h in pages(long_timeline, phone) if u}}
+        rest = memory(processes_of(server.pid))
+        requests = int(os.environ.get("BENCH_REQUESTS", "200"))
+        plan = {"host": "127.0.0.1", "port": port, "levels": [1, 8],
+                "seconds": float(os.environ.get("BENCH_SECONDS", "8")), "requests": {"1": requests, "8": 2 * requests},
+                "cases": [{"name": name, "path": path, "cookie": cookies.get(user, ""), "htmx": htmx}
+                          for name, user, path, htmx in pages(long_timeline, phone)
+                          if not any(name.startswith(skip) for skip in os.environ.get("BENCH_SKIP", "-").split(","))]}
+        load = subprocess.run([sys.executable, os.path.join(HERE, "bench_load.py")], input=json.dumps(plan),
+                              capture_output=True, text=True, check=True)
+        peak = memory(processes_of(server.pid))
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(30)
+    return {"server": " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(argv)),
+            "pages": json.loads(load.stdout),
+            "memory_mb": {"at_rest": {str(p): round(rss, 1) for p, (rss, _hwm) in rest.items()},
+                          "peak": {str(p): round(hwm, 1) for p, (_rss, hwm) in peak.items()}}}
+
+
+# -- the report -----------------------------------------------------------------------------
+
+def print_table(results):
+    pages_ = results["http"]["pages"]
+    floor = pages_.get("trivial route (the floor)", {"1": {"p50": float("nan")}})["1"]["p50"]
+    print(f"\n{results['database']}, {results['sizes']['complaints']:,} complaints; "
+          f"server: {results['http']['server']}")
+    print(f"{'page':<40} {'c=1 p50':>8} {'p95':>7} {'p99':>7} {'req/s':>7} {'x floor':>8} {'c=8 p50':>8} "
+          f"{'p95':>7} {'p99':>7} {'req/s':>7} {'KB':>6}")
+    for name, levels in pages_.items():
+        one, eight = levels["1"], levels["8"]
+        print(f"{name:<40} {one['p50']:>8} {one['p95']:>7} {one['p99']:>7} {one['rps']:>7} "
+              f"{one['p50'] / floor:>8.1f} {eight['p50']:>8} {eight['p95']:>7} {eight['p99']:>7} {eight['rps']:>7} "
+              f"{eight['bytes'] / 1024:>6.0f}")
+    mem = results["http"]["memory_mb"]
+    print(f"web server memory (MB per process): at rest {sorted(mem['at_rest'].values())}, "
+          f"peak {sorted(mem['peak'].values())}")
+    for run in results["sweep"]:
+        print(f"sweep, {run['due']:,} deadlines due, {'with' if run['email'] else 'without'} e-mail: {run['ms']} ms "
+              f"({run['ms_per_due']} ms per deadline; {run['notified']:,} notified, {run['emails']:,} e-mails queued)")
+    if results.get("import"):
+        print(results["import"])
+
+
+def again(folder):
+    """`python bench.py --again FOLDER`: the HTTP part once more on a database built before."""
+    with open(os.path.join(folder, "built.json")) as f:
+        built = json.load(f)
+    results = {**built["results"], "http": bench_http(folder, built["url"], built["long_timeline"], built["phone"])}
+    print_table(results)
+    out = os.environ.get("BENCH_JSON") or os.path.join(folder, "bench-again.json")
+    with open(out, "w") as f:
+        json.dump(results, f, indent=1, ensure_ascii=False)
+    print(f"\nfigures: {out}")
+
+
+def main():
+    if sys.argv[1:2] == ["--again"]:
+        return again(sys.argv[2])
+    folder = tempfile.mkdtemp(prefix="complaints-bench-")
+    os.environ["INSTANCE_PATH"] = folder
+    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{folder}/bench.db"
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
+                      "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024})
+    db.connect(reuse_if_open=True)
+    if Complaint.select().exists():
+        sys.exit(f"{url} is not empty: the bench needs an empty database of its own")
+    rng = random.Random(7)
     t0 = time.perf_counter()
-    build_calls(rng, now)
-    open_calls = Call.select().where(Call.status == "open")
-    print(f"\nbuilt {Call.select().count():,} calls in {time.perf_counter() - t0:.1f} s "
-          f"({open_calls.count():,} open, {open_calls.where(Call.due_at < now).count():,} overdue)")
-    time_pages(app, [
-        ("clerk", "call queue, mine, now (first page)", "/callbacks"),
-        ("clerk", "call queue, page 20", "/callbacks?page=20"),
-        ("clerk", "call queue, due today", "/callbacks?when=due_today"),
-        ("clerk", "call queue, overdue", "/callbacks?when=overdue"),
-        ("clerk", "call queue, upcoming", "/callbacks?when=upcoming"),
-        ("clerk", "call queue, one kind", "/callbacks?kind=delivery_25d"),
-        ("clerk", "calls made (history), first page", "/callbacks?when=done"),
-        ("clerk", "calls made, page 200", "/callbacks?when=done&page=200"),
-        ("clerk", "everyone's calls", "/callbacks?whose=all"),
-        ("sc3", "a consultant's own calls", "/callbacks"),
-        ("gm", "GM, everyone's", "/callbacks"),
-        ("clerk", "figures alone (after a call)", "/callbacks/figures?whose=mine"),
-    ])
+    depts, staff, managers, front = build_staff()
+    rows = build_register(rng, depts, staff, managers, front)
+    clocks = build_clocks(rows)
+    long_timeline = build_events(rng, rows, staff)
+    build_notifications(rng, rows, staff, front)
+    build_calls(rng, NOW, staff["clerk"], front)
+    build_cases(rng, staff)
+    refresh_statistics()
+    sizes = {"complaints": len(rows), "open": OPEN, "late": LATE, "clocks": clocks, "events": Event.select().count(),
+             "notifications": Notification.select().count(), "calls": Call.select().count()}
+    print(f"built in {time.perf_counter() - t0:.0f} s: " + ", ".join(f"{v:,} {k}" for k, v in sizes.items()))
+    results = {"database": "PostgreSQL" if url.startswith("postgres") else "SQLite", "sizes": sizes,
+               "sweep": bench_sweeps(app)}
+    if os.environ.get("BENCH_IMPORT", "1") == "1":
+        results["import"] = bench_import(app, folder)
+    db.close()
+    phone = rows[SIZE // 2]["customer_phone"]
+    with open(os.path.join(folder, "built.json"), "w") as f:
+        json.dump({"url": url, "long_timeline": long_timeline, "phone": phone, "results": results}, f)
+    results["http"] = bench_http(folder, url, long_timeline, phone)
+    print_table(results)
+    out = os.environ.get("BENCH_JSON") or os.path.join(folder, "bench.json")
+    with open(out, "w") as f:
+        json.dump(results, f, indent=1, ensure_ascii=False)
+    print(f"\nfigures: {out}; database: {url} (delete when done)")
 
 
 def bench_import(app, folder):
@@ -360,9 +535,9 @@ def bench_import(app, folder):
         t0 = time.perf_counter()
         saved = imports.save(job.id, clerk.id, utcnow(), today, calendar)
         stored = time.perf_counter() - t0
-    print(f"\nimport of {len(lines) - 1:,} rows ({len(data) / 2 ** 20:.1f} MB GBK CSV): read {read * 1000:.0f} ms, "
-          f"check {checked * 1000:.0f} ms ({summary['valid']:,} valid), save {stored * 1000:.0f} ms "
-          f"({saved['saved']:,} deliveries, {saved['calls']:,} calls); job {ImportJob.get_by_id(job.id).status}")
+    return (f"import of {len(lines) - 1:,} rows ({len(data) / 2 ** 20:.1f} MB GBK CSV): read {read * 1000:.0f} ms, "
+            f"check {checked * 1000:.0f} ms ({summary['valid']:,} valid), save {stored * 1000:.0f} ms "
+            f"({saved['saved']:,} deliveries, {saved['calls']:,} calls); job {ImportJob.get_by_id(job.id).status}")
 
 
 if __name__ == "__main__":
