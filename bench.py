@@ -301,8 +301,10 @@ def bench_sweeps(app):
         due = len(ids)  # (fewer at a small BENCH_COMPLAINTS)
         with app.app_context():
             app.config["SMTP_HOST"] = "127.0.0.1" if email else ""
-            # 11:00 on a Wednesday in Shanghai: working hours, so the late ones escalate at once
-            start = datetime(2030, 6, 5, 3, 0) + timedelta(minutes=len(results) + 1)
+            # 11:00 in Shanghai on the coming Wednesday: working hours, so the late ones escalate at
+            # once, and before any other deadline's next step (a year after it fell late)
+            start = (NOW + timedelta(days=(2 - NOW.weekday()) % 7 or 7)).replace(hour=3, minute=len(results) + 1,
+                                                                                second=0)
             Clock.update(due_at=start - timedelta(hours=1), next_step_at=start - timedelta(minutes=1),
                          next_level="overdue").where(Clock.id.in_(ids)).execute()
             t0 = time.perf_counter()
@@ -427,7 +429,9 @@ def bench_http(folder, url, long_timeline, phone):
                           for name, user, path, htmx in pages(long_timeline, phone)
                           if not any(name.startswith(skip) for skip in os.environ.get("BENCH_SKIP", "-").split(","))]}
         load = subprocess.run([sys.executable, os.path.join(HERE, "bench_load.py")], input=json.dumps(plan),
-                              capture_output=True, text=True, check=True)
+                              capture_output=True, text=True)
+        if load.returncode:
+            raise RuntimeError(f"the load generator stopped: {load.stderr[-2000:]}")
         peak = memory(processes_of(server.pid))
     finally:
         os.killpg(server.pid, 15)
@@ -466,7 +470,13 @@ def again(folder):
     """`python bench.py --again FOLDER`: the HTTP part once more on a database built before."""
     with open(os.path.join(folder, "built.json")) as f:
         built = json.load(f)
-    results = {**built["results"], "http": bench_http(folder, built["url"], built["long_timeline"], built["phone"])}
+    results = built["results"]
+    if os.environ.get("BENCH_SWEEP") == "1":
+        app = create_app({"DATABASE_URL": built["url"], "SECRET_KEY": "bench"})
+        db.connect(reuse_if_open=True)
+        results["sweep"] = bench_sweeps(app)
+        db.close()
+    results["http"] = bench_http(folder, built["url"], built["long_timeline"], built["phone"])
     print_table(results)
     out = os.environ.get("BENCH_JSON") or os.path.join(folder, "bench-again.json")
     with open(out, "w") as f:

@@ -248,3 +248,17 @@ def test_a_complaints_repeats_are_found_by_their_index_not_by_reading_the_regist
     sql, params = query.sql()
     plan = " ".join(str(row) for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
     assert "complaint_repeats" in plan, plan
+
+
+@sqlite_only  # a workaround for SQLite's planner, as above
+def test_the_call_a_complaint_was_found_on_is_found_by_its_index_not_by_reading_every_call(make_complaint, staff):
+    from models import Call, db, refresh_statistics, utcnow
+    complaint = make_complaint()
+    now = utcnow()
+    Call.insert_many([{"kind": "service_3d", "owner_role": "callback_clerk", "customer_name": "客户",
+                       "customer_phone": f"139{i:08d}", "opens_at": now, "due_at": now, "status": "open",
+                       "comment": "", "attempts": 0, "next_level": ""} for i in range(40)]).execute()
+    refresh_statistics()
+    sql, params = Call.select().where(Call.complaint_found == complaint).limit(1).sql()
+    plan = " ".join(str(row) for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+    assert "call_found_complaint" in plan, plan
