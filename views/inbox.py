@@ -138,7 +138,7 @@ def inbox_query(user, form, now):
     return _received_between(query, _valid(form.received_from), _valid(form.received_to))
 
 
-# What a row shows (inbox/_rows.html): building all sixty columns of a complaint, its long texts
+# What a row shows (inbox/_rows.html, overdue/_board.html): building all sixty columns of a complaint, its long texts
 # among them, cost more than the query itself.
 ROW_COLUMNS = (Complaint.id, Complaint.number, Complaint.repeat_of, Complaint.status, Complaint.next_due_at,
                Complaint.received_at, Complaint.customer_name, Complaint.customer_phone, Complaint.plate,
@@ -146,8 +146,9 @@ ROW_COLUMNS = (Complaint.id, Complaint.number, Complaint.repeat_of, Complaint.st
                Complaint.department, Complaint.handler, Complaint.dispatched_at, Complaint.acknowledged_at)
 
 
-def _with_people(query):
-    """The rows to show: each complaint with its department and handler, in the same query."""
+def with_people(query):
+    """The rows to show (the inbox's, the overdue wall's): each complaint with its department and
+    handler, in the same query."""
     handler = User.alias()
     return (query.select(*ROW_COLUMNS, Department.id, Department.code, Department.name, handler.id,
                          handler.display_name)
@@ -191,7 +192,7 @@ def paged(query, segments, offset, limit):
         if len(rows) >= limit:
             break
         part_query = query.where(condition) if condition is not None else query
-        part = list(_with_people(part_query).order_by(*order).offset(offset).limit(limit - len(rows)))
+        part = list(with_people(part_query).order_by(*order).offset(offset).limit(limit - len(rows)))
         rows += part
         if part or not offset:
             offset = 0
