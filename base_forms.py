@@ -9,12 +9,14 @@ from zoneinfo import ZoneInfo
 
 from babel import support
 from flask import current_app
-from flask_babel import get_locale, get_translations
+from flask_babel import get_locale
 from flask_wtf import FlaskForm
-from wtforms import Form, HiddenField, PasswordField, StringField, TextAreaField
+from markupsafe import Markup, escape
+from wtforms import Form, HiddenField, PasswordField, SelectField, StringField, TextAreaField, widgets
 from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
 
+import i18n
 from i18n import lazy_gettext as _l
 
 # C0 and C1 controls and the bidirectional overrides that reorder how a line reads.
@@ -40,11 +42,11 @@ class FormTranslations:
     WTForms' own catalog for the user's language."""
 
     def gettext(self, string):
-        own = get_translations().ugettext(string)
+        own = i18n.translations().ugettext(string)
         return own if own != string else self._wtforms().ugettext(string)
 
     def ngettext(self, singular, plural, n):
-        own = get_translations().ungettext(singular, plural, n)
+        own = i18n.translations().ungettext(singular, plural, n)
         return own if own not in (singular, plural) else self._wtforms().ungettext(singular, plural, n)
 
     @staticmethod
@@ -58,13 +60,32 @@ class FormTranslations:
 TRANSLATIONS = FormTranslations()
 
 
+class Select(widgets.Select):
+    """WTForms' select with its options written out directly, as WTForms writes them: its generic
+    attribute writer, once per option, was most of the inbox filters' 4 ms."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw or not isinstance(choice.value, str):
+            return super().render_option(choice, **kwargs)
+        selected = " selected" if choice.selected else ""
+        return Markup(f'<option{selected} value="{escape(choice.value)}">'
+                      f'{escape(choice.label or choice.value)}</option>')
+
+
+SELECT = Select()
+
+
 class _Meta:
     def bind_field(self, form, unbound_field, options):
-        """Clean every text field before its own filters run (passwords are left as typed)."""
+        """Clean every text field before its own filters run (passwords are left as typed);
+        single selects write their options with Select above."""
         kind = unbound_field.field_class
         if issubclass(kind, StringField) and not issubclass(kind, PasswordField):
             cleaner = clean_text if issubclass(kind, TextAreaField) else clean_line
             options = {**options, "filters": [cleaner, *unbound_field.kwargs.get("filters", ())]}
+        elif kind is SelectField and "widget" not in unbound_field.kwargs:
+            options = {**options, "widget": SELECT}
         return unbound_field.bind(form=form, **options)
 
     def get_translations(self, form):

@@ -210,6 +210,17 @@ def label(kind, code):
     return _LABELS[kind].get(code, code)
 
 
+def labels(kind):
+    """{code: translated label} of a kind, in the current language: for a table that shows a
+    label on every row and looks each up once for the page."""
+    return translated(_LABELS[kind])
+
+
+def translated(mapping):
+    """{key: label} with each label translated now: a page looks a label up for every row."""
+    return {key: str(text) for key, text in mapping.items()}
+
+
 def codes(kind):
     return [code for code, _label in ALL[kind]]
 

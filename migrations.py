@@ -182,6 +182,14 @@ def _compensation_into_items(database, migrator):
         Setting.write("compensation_items_done", True)
 
 
+def _drop_index(table, name):
+    """A step that drops an index a release replaced by another (made by the generic step)."""
+    def step(database, migrator):
+        if name in {index.name for index in database.get_indexes(table)}:
+            migrate(migrator.drop_index(table, name))
+    return step
+
+
 def _case_search_index(database, migrator):
     import cases
     cases.create_text_index(database)
@@ -204,6 +212,10 @@ STEPS = [
     _case_search_index,
     # One compensation per complaint became several items, each approved as the policy asks.
     _compensation_into_items,
+    # The running clocks' index now holds the pause and the complaint as well (clock_running_due).
+    _drop_index("clock", "clock_open_due"),
+    # The open complaints' deadline index now holds what the inbox filters and counts by.
+    _drop_index("complaint", "complaint_open_by_due"),
 ]
 
 

@@ -426,9 +426,19 @@ Complaint.add_index(Complaint.index(Complaint.received_at, Complaint.id, Complai
 # make the plain foreign-key index look useless and it would read the table in received order.
 Complaint.add_index(Complaint.index(Complaint.repeat_of, Complaint.received_at, name="complaint_repeats")
                     .where(Complaint.repeat_of.is_null(False)))
-# The inbox's default order: what falls due first comes first.
-Complaint.add_index(Complaint.index(Complaint.next_due_at, Complaint.id, name="complaint_open_by_due")
-                    .where(IS_OPEN))
+# What the overdue wall ranks and counts each late complaint by, found by id without reading the
+# complaint's row (sixty columns, long texts among them: 5,000 of those reads were half the wall's query).
+Complaint.add_index(Complaint.index(Complaint.id, Complaint.severity, Complaint.department, Complaint.handler,
+                                    name="complaint_board_row"))
+# The inbox's default order: what falls due first comes first. It also holds what the open inbox
+# filters and counts by (who may see it, status, category, severity...), so that its counts read the
+# index alone: "12 complaints", "overdue", "due within 4 hours" for a manager or for a filter read
+# 10,000 rows without them (6-10 ms each). With the status among its columns SQLite knows it holds all
+# it needs and prefers it. (It replaced complaint_open_by_due, on the deadline and id only.)
+Complaint.add_index(Complaint.index(
+    Complaint.next_due_at, Complaint.id, Complaint.status, Complaint.department, Complaint.handler,
+    Complaint.registered_by, Complaint.category, Complaint.severity, Complaint.channel, Complaint.business_line,
+    Complaint.cause_class, Complaint.received_at, name="complaint_open_deadlines").where(IS_OPEN))
 
 
 class Event(BaseModel):
@@ -513,7 +523,9 @@ class Clock(BaseModel):
 # The sweep's work list and the overdue list read only open clocks, by time.
 Clock.add_index(Clock.index(Clock.next_step_at, name="clock_sweep_queue")
                 .where(Clock.met_at.is_null() & Clock.stopped_at.is_null() & Clock.next_step_at.is_null(False)))
-Clock.add_index(Clock.index(Clock.due_at, name="clock_open_due")
+# With the pause and the complaint in the index, the overdue wall and its counts read the running
+# clocks without visiting a clock row (it replaced clock_open_due, on due_at alone).
+Clock.add_index(Clock.index(Clock.due_at, Clock.paused_since, Clock.complaint, name="clock_running_due")
                 .where(Clock.met_at.is_null() & Clock.stopped_at.is_null()))
 
 

@@ -143,7 +143,7 @@ def test_the_default_inbox_reads_the_open_complaints_index(as_user, make_complai
             # is that the condition is written out, so that its open-complaints indexes can serve.
             assert "IN ('registered', 'in_progress', 'awaiting_callback')" in sql and "Seq Scan" not in plan, plan
         else:
-            assert "complaint_open_by_due" in plan, (sql, plan)
+            assert "complaint_open_deadlines" in plan, (sql, plan)
 
 
 def urgent_and_late(make_complaint):
@@ -242,3 +242,21 @@ def test_a_deadline_filter_keeps_working_in_every_order(as_user, make_complaint)
     for sort in ("urgency", "due", "-due", "received", "-received"):
         page = client.get(f"/inbox?due=overdue&sort={sort}").get_data(as_text=True)
         assert sorted(numbers_in(page, [urgent, *late, calm])) == sorted(c.number for c in late), sort
+
+
+def test_a_page_read_by_walking_in_received_order_is_the_page_sorted(app, make_complaint):
+    """A common match (a one-character name) is read by walking the register in received order a
+    stretch at a time rather than by sorting every match: the same rows in the same order, with
+    complaints received at the same minute, whatever the stretch and wherever the page starts."""
+    from views.inbox import _segments, paged, walked
+    for i in range(30):  # three a minute: the order within a minute is by number
+        make_complaint(now=NOW - timedelta(minutes=i // 3), customer_name=("王" if i % 3 else "李") + str(i),
+                       customer_phone=f"1390000{i:04d}", vin="", plate="")
+    query = Complaint.select(Complaint.id).where(Complaint.matching("王"))
+    for sort in ("-received", "received"):
+        [(condition, order)] = _segments(sort, False, NOW)
+        for offset in (0, 3, 7, 19, 25):
+            expected = [c.number for c in paged(query, [(condition, order)], offset, 5)]
+            assert len(expected) == max(0, min(5, 20 - offset))
+            for stretch in (1, 2, 4, 7, 50):
+                assert [c.number for c in walked(query, order, offset, 5, 20, stretch)] == expected, (sort, offset)

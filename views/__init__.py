@@ -65,9 +65,9 @@ def _zone():
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
-def to_local(value):
+def to_local(value, zone=None):
     """A stored (naive UTC) time as the dealership's wall-clock time, naive."""
-    return value.replace(tzinfo=UTC).astimezone(_zone()).replace(tzinfo=None)
+    return value.replace(tzinfo=UTC).astimezone(zone or _zone()).replace(tzinfo=None)
 
 
 def to_utc(value):

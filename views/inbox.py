@@ -3,7 +3,7 @@ from datetime import time, timedelta
 
 from flask import Blueprint, current_app, request, url_for
 from flask_login import current_user, login_required
-from peewee import JOIN
+from peewee import JOIN, fn
 
 from forms import InboxFilter
 from models import IS_OPEN, OPEN_STATUSES, Clock, Complaint, Department, User, utcnow
@@ -26,13 +26,16 @@ def index():
     page = form.page.data if not form.page.errors and form.page.data else 1
     now = utcnow()
     query = inbox_query(current_user, form, now)
+    count = capped_count(query)
     # A deadline filter leaves no complaint without a deadline: that part is not read.
     segments = _segments(_sort(form), _open_only(form), now, with_no_deadline=not _valid(form.due))
-    rows = paged(query, segments, (page - 1) * size, size + 1)
+    offset = (page - 1) * size
+    rows = (walked(query, segments[0][1], offset, size + 1, count) if walks(segments, count, offset, size + 1)
+            else paged(query, segments, offset, size + 1))
     fragment = is_fragment()  # the table alone: the counts above it stay as they are
     return render("inbox/index.html", "inbox/_rows.html", form=form, rows=rows[:size], page=page,
                   has_next=len(rows) > size, page_url=_page_url, sort_url=_sort_url, sort=_sort(form),
-                  ignored=ignored_filters(form), count=capped_count(query), cap=COUNT_CAP,
+                  ignored=ignored_filters(form), count=count, cap=COUNT_CAP,
                   next_clock=next_clock_kinds(rows[:size]),
                   oob=fragment and "X-Inbox-Sort" in request.headers,  # a header's click: the form's order follows
                   triage=0 if fragment else triage_count(current_user),
@@ -198,6 +201,49 @@ def paged(query, segments, offset, limit):
             offset = 0
         else:  # the page starts beyond this part
             offset -= part_query.order_by().count()
+    return rows
+
+
+def walks(segments, count, offset, limit):
+    """Whether a page in received order is cheaper read by walking the complaints newest (or
+    oldest) first, keeping those that match, than by reading every match and sorting them: when
+    matches are common. A one-character name search (12,000 of 100,000) or a consultant's "all
+    statuses" (3,000) sorted every match for each page, 15-35 ms; the walk reads a few hundred."""
+    if len(segments) != 1 or segments[0][0] is not None or not count:
+        return False
+    every = Complaint.select(fn.MAX(Complaint.id)).scalar() or 0  # (none is ever deleted)
+    # The rows walked, about, against the rows read and sorted: a walk reads each row it passes
+    # to test it, where the other way reads only matches off their index; so clearly fewer.
+    return (offset + limit) * every * 4 < count * count
+
+
+def walked(query, order, offset, limit, count, stretch=None):
+    """`limit` rows from `offset` of the query in `order` (received time, then id), found by
+    reading the register in that order a stretch at a time: each stretch's ids off the received
+    time index, then those of them that match, in the same order."""
+    if stretch is None:  # half as much again as the walk should need
+        every = Complaint.select(fn.MAX(Complaint.id)).scalar() or 0
+        stretch = max(500, (offset + limit) * every // max(count, 1) * 3 // 2)
+    received, newest_first = Complaint.received_at, order[0] is not Complaint.received_at
+    rows, last, skip = [], None, offset
+    while len(rows) < limit:
+        stretch_ids = Complaint.select(Complaint.id).order_by(*order)
+        if last is not None:  # after the previous stretch, in the same order
+            at, id_ = last
+            beyond = (received < at) if newest_first else (received > at)
+            stretch_ids = stretch_ids.where(beyond | ((received == at) & (Complaint.id > id_)))
+        # (the stretch as a subquery: no list of ids goes through Python)
+        in_stretch = query.where(Complaint.id.in_(stretch_ids.limit(stretch)))
+        matches = in_stretch.order_by().count() if skip else None
+        if matches is not None and matches <= skip:
+            skip -= matches  # the page starts after this stretch
+        else:
+            rows.extend(with_people(in_stretch).order_by(*order).offset(skip).limit(limit - len(rows)))
+            skip = 0
+        edge = stretch_ids.select(Complaint.id, received).offset(stretch - 1).limit(1).tuples().first()
+        if edge is None:  # the register ends within this stretch
+            break
+        last = (edge[1], edge[0])
     return rows
 
 

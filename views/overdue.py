@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from flask import Blueprint
 from flask_login import current_user, login_required
-from peewee import Case, fn
+from peewee import fn
 
 from deadlines import calendar_days
-from models import Clock, Complaint, Department, Event, User, utcnow
+from models import Clock, Complaint, Department, Event, User, db, utcnow
 from views import current_calendar, deny, render
 from views.inbox import with_people
 
@@ -29,10 +29,11 @@ def board():
     if not can_see_board(current_user):
         deny(404)
     now, calendar = utcnow(), current_calendar()
-    complaints = worst_first(now, SHOWN)
+    late = late_complaints(now)
+    complaints = worst_first(late, SHOWN)
     today_ends = calendar.midnight_after(now)
-    by_place = late_by_department_and_handler(now)
-    counts = {"overdue": sum(by_place.values()), "due_today": _due_between(now, today_ends),
+    by_place = Counter((department, handler) for _id, _severity, department, handler, _worst in late)
+    counts = {"overdue": len(late), "due_today": _due_between(now, today_ends),
               "due_tomorrow": _due_between(today_ends, today_ends + timedelta(days=1))}
     return render("overdue/board.html", "overdue/_board.html", complaints=complaints, counts=counts,
                   late_clocks=_late_clocks([c.id for c in complaints], now), summary=_summary(by_place),
@@ -46,29 +47,30 @@ def _late(now):
             & (Clock.due_at < now))
 
 
-def worst_first(now, limit):
-    """The late complaints, major first, then the longest late. Ranked by a narrow grouped query
-    (ids, severity, earliest late deadline), then only the rows shown are read whole: ranking
-    whole rows sorted every late complaint's sixty columns (78 ms at 5,000 late)."""
-    worst = fn.MIN(Clock.due_at)
-    severity = Case(Complaint.severity, [(code, rank) for code, rank in SEVERITY_ORDER.items()], 9)
-    ranked = [complaint_id for complaint_id, in (
-        Clock.select(Clock.complaint)
-        .join(Complaint, on=(Clock.complaint == Complaint.id))
-        .where(_late(now))
-        .group_by(Clock.complaint, Complaint.severity)
-        .order_by(severity, worst, Clock.complaint)
-        .limit(limit).tuples())]
+def late_complaints(now):
+    """[(id, severity, department id, handler id, earliest late deadline)] of every late complaint,
+    read in one pass off two covering indexes (clock_running_due, complaint_board_row); the ranking
+    and the summary both come from it. Two grouped queries, one to rank and one to count, each read
+    every late clock and its complaint's row: 40 ms at 5,000 late. The rows are fetched raw and
+    reduced here: peewee's conversion of 5,000 rows, and SQLite's grouping, each cost more than
+    reading them. The earliest deadline is compared, never shown."""
+    earliest = {}
+    for complaint_id, severity, department, handler, due_at in db.execute(
+            Clock.select(Clock.complaint, Complaint.severity, Complaint.department, Complaint.handler, Clock.due_at)
+            .join(Complaint, on=(Clock.complaint == Complaint.id))
+            .where(_late(now))):
+        found = earliest.get(complaint_id)
+        if found is None or due_at < found[4]:
+            earliest[complaint_id] = (complaint_id, severity, department, handler, due_at)
+    return list(earliest.values())
+
+
+def worst_first(late, limit):
+    """The shown rows of the late complaints: major first, then the longest late. Only those
+    rows are read whole, with their department and handler."""
+    ranked = [row[0] for row in sorted(late, key=lambda row: (SEVERITY_ORDER.get(row[1], 9), row[4], row[0]))[:limit]]
     rows = {c.id: c for c in with_people(Complaint.select().where(Complaint.id.in_(ranked or [0])))}
     return [rows[complaint_id] for complaint_id in ranked]
-
-
-def late_by_department_and_handler(now):
-    """{(department id, handler id): late complaints}: the wall's summary, counted in the database."""
-    rows = (Clock.select(Complaint.department, Complaint.handler, fn.COUNT(fn.DISTINCT(Complaint.id)).alias("n"))
-            .join(Complaint).where(_late(now))
-            .group_by(Complaint.department, Complaint.handler).tuples())
-    return {(department, handler): n for department, handler, n in rows}
 
 
 def _summary(by_place):
@@ -79,8 +81,12 @@ def _summary(by_place):
         handlers[handler] += n
     names = {d.id: d.label for d in Department.select().where(Department.id.in_([d for d in departments if d]))}
     people = {u.id: u.display_name for u in User.select().where(User.id.in_([h for h in handlers if h]))}
-    return {"departments": [(names.get(d), n) for d, n in departments.most_common()],
-            "handlers": [(people.get(h), n) for h, n in handlers.most_common()]}
+    return {"departments": _most_first(departments, names), "handlers": _most_first(handlers, people)}
+
+
+def _most_first(counts, names):
+    """[(name, late)], most late first, then by name: the wall keeps its order from one minute to the next."""
+    return sorted(((names.get(key), n) for key, n in counts.items()), key=lambda pair: (-pair[1], pair[0] or ""))
 
 
 def _late_clocks(complaint_ids, now):
