@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from peewee import JOIN, fn
+from wtforms.fields.choices import SelectChoice
 
 from callback_forms import CallFilter, CallOutcomeForm, DeliveryForm, ServiceVisitForm
 from callbacks import figures, outcomes, schedule
@@ -135,8 +136,23 @@ def figures_fragment():
 
 
 def _row_helpers():
-    """What each row of the queue needs: its outcome form and the scripts (read once a page)."""
-    return {"outcome_form": _outcome_form, "scripts": for_language(get_locale())}
+    """What each row of the queue needs: its outcome form and the scripts (read once a page).
+
+    A row with nothing typed yet shows the blank form of its kind of call, built and translated
+    once for the page (the row writes its own field names): a form per row, its labels translated
+    row by row, was half of the queue's time."""
+    blank = {}
+
+    def outcome_form(call):
+        closing = call.kind == "closing"
+        if closing not in blank:
+            form = blank[closing] = _outcome_form(call)
+            for field in form:
+                field.label.text = str(field.label.text)
+            for name in ("outcome", "score"):
+                form[name].choices = [SelectChoice(c.value, str(c.label)) for c in form[name].choices]
+        return blank[closing]
+    return {"outcome_form": outcome_form, "scripts": for_language(get_locale())}
 
 
 def _outcome_form(call, formdata=None):
