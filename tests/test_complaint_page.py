@@ -61,6 +61,42 @@ def test_bad_input_comes_back_beside_the_field(as_user, make_complaint):
     assert 'id="contact-summary-error"' in plain.get_data(as_text=True)
 
 
+def test_only_the_next_step_comes_with_the_page_the_other_forms_when_opened(as_user, make_complaint):
+    """The folded actions' forms are fetched when opened (htmx), carrying the version the page
+    was read at: a note typed into a page someone changed meanwhile is refused, as before."""
+    c = make_complaint()
+    client = as_user("service_mgr")
+    page = client.get(f"/complaints/{c.number}").get_data(as_text=True)
+    assert 'name="assign-handler"' in page  # the next step (nobody handles it yet), ready to fill in
+    assert 'id="action-note"' in page and 'name="note-text"' not in page  # folded, not yet fetched
+    assert 'id="action-contact"' in page and 'name="contact-summary"' not in page
+    read_at = fresh(c).version
+    assert f"/complaints/{c.number}/act/note?version={read_at}" in page
+    workflow.perform("note", c.id, read_at, fresh(c).registered_by, NOW, text="someone else's")
+    fold = client.get(url(c, "note") + f"?version={read_at}", headers={"HX-Request": "true"})
+    body = fold.get_data(as_text=True)
+    assert fold.status_code == 200 and body.lstrip().startswith('<form id="action-note"') and "<html" not in body
+    assert f'name="note-version" type="hidden" value="{read_at}"' in body
+    data = {"note-text": "mine", "note-version": str(read_at)}
+    refused = post(client, url(c, "note"), data, htmx=True)
+    assert refused.status_code == 409
+    assert [e.text for e in Event.select().where(Event.kind == "note")] == ["someone else's"]
+
+
+def test_a_folded_form_without_script_opens_on_the_page(as_user, make_complaint):
+    c = make_complaint()
+    page = as_user("service_mgr").get(url(c, "note")).get_data(as_text=True)
+    assert "<html" in page and 'name="note-text"' in page and 'name="assign-handler"' in page
+
+
+def test_a_folded_form_is_refused_to_whom_the_action_is_not_open(as_user, make_complaint):
+    c = make_complaint(by="front")
+    assert as_user("front").get(url(c, "assign"), headers={"HX-Request": "true"}).status_code == 403
+    assert as_user("care").get(url(c, "no_such_action")).status_code == 404
+    theirs = make_complaint(by="advisor")
+    assert as_user("front2").get(url(theirs, "note")).status_code == 404  # not one they may see
+
+
 def test_illegal_transition_is_refused_with_a_message(as_user, make_complaint):
     c = make_complaint()
     client = as_user("care")

@@ -1,7 +1,7 @@
 """The actions on a complaint's page. Each posts its own small form; htmx swaps
 the complaint (details, actions, timeline) on success and only the form on error.
 Every form also works as a plain post."""
-from flask import Blueprint, abort, redirect, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -122,41 +122,57 @@ def _failed(complaint, action, form, status):
     return render("complaints/show.html", status=status, **detail_context(complaint, (action, form)))
 
 
-def action_forms(complaint, failed=None):
-    """A form per action the user may take now, each carrying the complaint's version."""
-    result = {}
-    for action in workflow.available_actions(current_user, complaint):
-        if action == "edit":
-            continue
-        if failed and failed[0] == action:
-            result[action] = failed[1]
-            continue
-        if action == "assign":
-            form = _form(action, complaint, formdata=None,
-                         data={"department": str(complaint.department_id or ""),
-                               "handler": str(complaint.handler_id or "")})
-        elif action in PREFILLED:
-            form = _form(action, complaint, formdata=None, obj=complaint)
-            if action == "solution":
-                form.recourse_told.data = complaint.recourse_list
-                form.acceptance.data = complaint.acceptance or "pending"
-        elif action == "responsibility":
-            form = _form(action, complaint, formdata=None, data={
-                "responsibility": complaint.responsibility, "person_involved": str(complaint.person_involved_id or "")})
-        elif action == "penalty":
-            form = _form(action, complaint, formdata=None, data={
-                "person": str(complaint.person_involved_id or complaint.registered_by_id)})
-        elif action == "dispatch":
-            form = _form(action, complaint, formdata=None, data=_dispatch_defaults(complaint))
-        elif action == "wait":
-            form = _form(action, complaint, formdata=None, data={"reason": complaint.waiting_reason})
-        elif action == "parts":
-            form = _form(action, complaint, formdata=None, data={"stock": complaint.parts_stock or None})
-        else:
-            form = _form(action, complaint, formdata=None)
-        form.version.data = complaint.version
-        result[action] = form
-    return result
+@bp.get("/<number>/act/<action>")
+@login_required
+def action_form(number, action):
+    """One action's blank form, fetched when its fold is first opened (htmx); without script, the
+    complaint's page with that form open. It carries the version the page was read at (?version=),
+    so that acting on a page grown stale is refused as it was when every form came with the page."""
+    if action not in ACTION_FORMS:
+        abort(404)
+    complaint = get_complaint_or_404(number)
+    abort_unless(action in page_actions(complaint))
+    form = blank_form(action, complaint)
+    seen = request.args.get("version", "")
+    if seen.isdigit():
+        form.version.data = int(seen)
+    if is_fragment():
+        return render("complaints/_action.html", action=action, form=form, complaint=complaint)
+    return render("complaints/show.html", **detail_context(complaint, (action, form)))
+
+
+def page_actions(complaint):
+    """The actions the user may take on the complaint now, as its page lists them."""
+    return [action for action in workflow.available_actions(current_user, complaint) if action != "edit"]
+
+
+def blank_form(action, complaint):
+    """The action's form as the page offers it: what the complaint records filled in, and its version."""
+    if action == "assign":
+        form = _form(action, complaint, formdata=None,
+                     data={"department": str(complaint.department_id or ""),
+                           "handler": str(complaint.handler_id or "")})
+    elif action in PREFILLED:
+        form = _form(action, complaint, formdata=None, obj=complaint)
+        if action == "solution":
+            form.recourse_told.data = complaint.recourse_list
+            form.acceptance.data = complaint.acceptance or "pending"
+    elif action == "responsibility":
+        form = _form(action, complaint, formdata=None, data={
+            "responsibility": complaint.responsibility, "person_involved": str(complaint.person_involved_id or "")})
+    elif action == "penalty":
+        form = _form(action, complaint, formdata=None, data={
+            "person": str(complaint.person_involved_id or complaint.registered_by_id)})
+    elif action == "dispatch":
+        form = _form(action, complaint, formdata=None, data=_dispatch_defaults(complaint))
+    elif action == "wait":
+        form = _form(action, complaint, formdata=None, data={"reason": complaint.waiting_reason})
+    elif action == "parts":
+        form = _form(action, complaint, formdata=None, data={"stock": complaint.parts_stock or None})
+    else:
+        form = _form(action, complaint, formdata=None)
+    form.version.data = complaint.version
+    return form
 
 
 def _dispatch_defaults(complaint):
@@ -168,9 +184,16 @@ def _dispatch_defaults(complaint):
 
 
 def detail_context(complaint, failed=None):
-    """What the complaint page shows; `failed` is (action, form) that came back with errors."""
-    forms = action_forms(complaint, failed)
-    return {"complaint": complaint, "forms": forms, "primary": workflow.next_step(complaint, forms),
+    """What the complaint page shows; `failed` is (action, form) that came back with errors, or
+    the form asked for without script. Only the next step's form comes with the page: the others
+    wait folded and are fetched when opened (action_form). Writing out all of them, most of which
+    nobody opens, was a third of the page's time."""
+    actions = page_actions(complaint)
+    primary = workflow.next_step(complaint, actions)
+    forms = {primary: blank_form(primary, complaint)} if primary else {}
+    if failed:
+        forms[failed[0]] = failed[1]
+    return {"complaint": complaint, "actions": actions, "forms": forms, "primary": primary,
             "failed_action": failed[0] if failed else None,
             "timeline": _timeline(complaint), "clocks": clocks.clocks_of(complaint),
             "parts": list(PartsLine.select().where(PartsLine.complaint == complaint).order_by(PartsLine.id)),
