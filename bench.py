@@ -62,6 +62,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SIZE = int(os.environ.get("BENCH_COMPLAINTS", "100000"))
 PASSWORD = "bench-password"
 NOW = utcnow().replace(microsecond=0)
+SWEEP_RUNS = ((1000, False), (1000, True), (5000, False), (5000, True))
 
 
 def sized(name, default):
@@ -300,7 +301,7 @@ def bench_sweeps(app):
     User.update(email="manager@example.com", email_kinds="overdue,due_today,reminder").where(
         User.username.in_(["care", "gm"])).execute()
     results = []
-    for due, email in ((1000, False), (1000, True), (5000, False), (5000, True)):
+    for due, email in SWEEP_RUNS:
         ids = running[:due]
         due = len(ids)  # (fewer at a small BENCH_COMPLAINTS)
         kept = list(Clock.select(Clock.id, Clock.due_at, Clock.next_step_at, Clock.next_level)

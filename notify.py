@@ -10,6 +10,7 @@ e-mail; robots and webhooks are the administrator's, one per department
 Messages to different targets go out side by side, each with short timeouts, so
 one robot that hangs holds up nothing else.
 """
+import functools
 import json
 import smtplib
 import time
@@ -17,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from email.message import EmailMessage
 
+from babel import Locale
 from flask import current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -138,20 +140,39 @@ def message(kind, complaint, clock, language, calendar):
         values = {"number": complaint.number, "customer": complaint.customer_name,
                   "clock": catalog.label("clock", clock.kind) if clock else "",
                   "due": calendar.local(clock.due_at).strftime("%Y-%m-%d %H:%M") if clock else ""}
-        subjects = {
-            "before": _("Reminder: %(number)s is due tomorrow (%(clock)s)", **values),
-            "due_day": _("Due today: %(number)s (%(clock)s by %(due)s)", **values),
-            "overdue": _("Overdue: %(number)s (%(clock)s was due %(due)s)", **values),
-            "unhappy": _("Customer still unhappy after the callback: %(number)s reopened", **values),
-            "dispatched": _("%(number)s is for your department: acknowledge receipt", **values),
-            "approval": _("%(number)s: compensation waits for your approval", **values),
-            "at_once": (_("New-car product quality: %(number)s, for the general manager at once", **values)
-                        if complaint.category == "product_quality"
-                        else _("Major complaint: %(number)s, for the general manager at once", **values)),
-        }
-        subject = str(subjects[kind])
+        if kind == "at_once" and complaint.category == "product_quality":
+            kind = "at_once_quality"
+        subject = _(SUBJECTS[kind], **values)
         body = "\n".join([subject, _("Customer: %(customer)s", **values), _link(complaint)])
     return subject, body
+
+
+def N_(msgid):
+    """Marks a message for the catalog; it is translated where it is used."""
+    return msgid
+
+
+# Only the subject a message needs is translated: a sweep writes thousands of them.
+SUBJECTS = {
+    "before": N_("Reminder: %(number)s is due tomorrow (%(clock)s)"),
+    "due_day": N_("Due today: %(number)s (%(clock)s by %(due)s)"),
+    "overdue": N_("Overdue: %(number)s (%(clock)s was due %(due)s)"),
+    "unhappy": N_("Customer still unhappy after the callback: %(number)s reopened"),
+    "dispatched": N_("%(number)s is for your department: acknowledge receipt"),
+    "approval": N_("%(number)s: compensation waits for your approval"),
+    "at_once": N_("Major complaint: %(number)s, for the general manager at once"),
+    "at_once_quality": N_("New-car product quality: %(number)s, for the general manager at once"),
+}
+CALL_SUBJECTS = {
+    "before": N_("Call due tomorrow: %(call)s, %(customer)s"),
+    "due_day": N_("Call due today: %(call)s, %(customer)s (by %(due)s)"),
+    "overdue": N_("Call overdue: %(call)s, %(customer)s (was due %(due)s)"),
+}
+ACTION_SUBJECTS = {
+    "before": N_("Improvement action due tomorrow: %(what)s"),
+    "due_day": N_("Improvement action due today: %(what)s"),
+    "overdue": N_("Improvement action overdue (was due %(due)s): %(what)s"),
+}
 
 
 def call_message(level, call, language, calendar):
@@ -159,12 +180,7 @@ def call_message(level, call, language, calendar):
     with _locale(language):
         values = {"call": catalog.label("call_kind", call.kind), "customer": call.customer_name,
                   "phone": call.customer_phone, "due": calendar.local(call.due_at).strftime("%Y-%m-%d %H:%M")}
-        subjects = {
-            "before": _("Call due tomorrow: %(call)s, %(customer)s", **values),
-            "due_day": _("Call due today: %(call)s, %(customer)s (by %(due)s)", **values),
-            "overdue": _("Call overdue: %(call)s, %(customer)s (was due %(due)s)", **values),
-        }
-        subject = str(subjects[level])
+        subject = _(CALL_SUBJECTS[level], **values)
         body = "\n".join([subject, _("Phone: %(phone)s", **values), _call_link(call)])
     return subject, body
 
@@ -173,12 +189,7 @@ def action_message(level, action, language, calendar):
     """Subject and body of an improvement action's reminder, in the recipient's language."""
     with _locale(language):
         values = {"what": action.description[:60], "due": action.due_on.isoformat()}
-        subjects = {
-            "before": _("Improvement action due tomorrow: %(what)s", **values),
-            "due_day": _("Improvement action due today: %(what)s", **values),
-            "overdue": _("Improvement action overdue (was due %(due)s): %(what)s", **values),
-        }
-        subject = str(subjects[level])
+        subject = _(ACTION_SUBJECTS[level], **values)
         base = (config("PUBLIC_URL") or "").rstrip("/")
         body = "\n".join([subject, f"{base}/actions/{action.id}"])
     return subject, body
@@ -193,13 +204,19 @@ class _locale:
     """Translate into `language` when there is an app to hold the catalogs."""
 
     def __init__(self, language):
-        self.inner = force_locale(language) if has_app_context() else None
+        self.inner = force_locale(_parsed(language)) if has_app_context() else None
 
     def __enter__(self):
         return self.inner.__enter__() if self.inner else None
 
     def __exit__(self, *exc):
         return self.inner.__exit__(*exc) if self.inner else None
+
+
+@functools.cache
+def _parsed(language):
+    """The parsed locale, once per language: parsing it took most of a sweep's e-mail time."""
+    return Locale.parse(language)
 
 
 def _link(complaint):
