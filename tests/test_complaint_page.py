@@ -1,4 +1,5 @@
 """The complaint page: its actions as htmx and plain posts, conflicts, permissions, print."""
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -95,6 +96,43 @@ def test_a_folded_form_is_refused_to_whom_the_action_is_not_open(as_user, make_c
     assert as_user("care").get(url(c, "no_such_action")).status_code == 404
     theirs = make_complaint(by="advisor")
     assert as_user("front2").get(url(theirs, "note")).status_code == 404  # not one they may see
+
+
+def _followed_up(c, times):
+    for i in range(1, times + 1):
+        Event.create(complaint=c.id, at=NOW + timedelta(hours=i), kind="note", text=f"follow-up {i:03d}")
+
+
+def test_a_long_timeline_shows_its_latest_entries_and_the_earlier_ones_on_demand(as_user, make_complaint):
+    c = make_complaint()
+    _followed_up(c, 60)
+    everything = Event.select().where(Event.complaint == c.id).count()
+    client = as_user("care")
+    page = client.get(f"/complaints/{c.number}").get_data(as_text=True)
+    assert "follow-up 060" in page and "follow-up 011" in page and "follow-up 010" not in page
+    assert page.index("follow-up 011") < page.index("follow-up 060")  # oldest first, as before
+    assert f"显示更早的 {everything - 50} 条记录" in page  # "Show the 11 earlier entries"
+    whole = client.get(f"/complaints/{c.number}/timeline", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert whole.lstrip().startswith('<div id="timeline-entries">') and "<html" not in whole
+    assert whole.count('<li class="event ') == everything and "显示更早" not in whole
+    assert whole.index("follow-up 001") < whole.index("follow-up 060")
+    plain = client.get(f"/complaints/{c.number}/timeline")  # without script: the page, whole
+    assert plain.status_code == 302 and plain.location.endswith(f"/complaints/{c.number}?timeline=all#timeline")
+    assert "follow-up 001" in client.get(plain.location).get_data(as_text=True)
+
+
+def test_a_short_timeline_is_shown_whole(as_user, make_complaint):
+    c = make_complaint()
+    _followed_up(c, 3)
+    page = as_user("care").get(f"/complaints/{c.number}").get_data(as_text=True)
+    assert "follow-up 001" in page and "显示更早" not in page
+
+
+def test_the_whole_timeline_is_refused_to_whom_the_complaint_is_hidden(as_user, make_complaint):
+    theirs = make_complaint(by="advisor")
+    _followed_up(theirs, 60)
+    response = as_user("front2").get(f"/complaints/{theirs.number}/timeline", headers={"HX-Request": "true"})
+    assert response.status_code == 404 and "follow-up" not in response.get_data(as_text=True)
 
 
 def test_illegal_transition_is_refused_with_a_message(as_user, make_complaint):

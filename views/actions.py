@@ -183,11 +183,12 @@ def _dispatch_defaults(complaint):
             "due_at": to_local(completion.due_at) if completion else None}
 
 
-def detail_context(complaint, failed=None):
+def detail_context(complaint, failed=None, whole_timeline=False):
     """What the complaint page shows; `failed` is (action, form) that came back with errors, or
     the form asked for without script. Only the next step's form comes with the page: the others
     wait folded and are fetched when opened (action_form). Writing out all of them, most of which
-    nobody opens, was a third of the page's time."""
+    nobody opens, was a third of the page's time. Likewise the timeline's latest entries only,
+    unless `whole_timeline`."""
     actions = page_actions(complaint)
     primary = workflow.next_step(complaint, actions)
     forms = {primary: blank_form(primary, complaint)} if primary else {}
@@ -195,7 +196,7 @@ def detail_context(complaint, failed=None):
         forms[failed[0]] = failed[1]
     return {"complaint": complaint, "actions": actions, "forms": forms, "primary": primary,
             "failed_action": failed[0] if failed else None,
-            "timeline": _timeline(complaint), "clocks": clocks.clocks_of(complaint),
+            **timeline_context(complaint, whole_timeline), "clocks": clocks.clocks_of(complaint),
             "parts": list(PartsLine.select().where(PartsLine.complaint == complaint).order_by(PartsLine.id)),
             "attachments": Attachment.on(complaint), "repeats": _repeats(complaint),
             "found_by": Call.select().where(Call.complaint_found == complaint).first(),
@@ -208,10 +209,22 @@ def detail_context(complaint, failed=None):
                                                      str(get_locale()))}
 
 
-def _timeline(complaint):
-    """The complaint's events; a penalty decided is shown to those who see the accountability page only."""
-    shown = accountability.may_see(current_user)
-    return [e for e in Event.timeline(complaint) if e.kind != "penalty" or shown]
+TIMELINE_LATEST = 50  # entries a complaint's page shows before "show the earlier entries"
+
+
+def timeline_context(complaint, whole=False):
+    """The complaint's events, oldest first: the latest TIMELINE_LATEST of them, and how many
+    earlier ones the page leaves out, or all of them when `whole`. A complaint followed up daily
+    for a year has hundreds, and writing them all out was half of its page; the latest say where
+    things stand. A penalty decided is shown to those who see the accountability page only."""
+    events = Event.timeline(complaint)
+    if not accountability.may_see(current_user):
+        events = events.where(Event.kind != "penalty")
+    if whole:
+        return {"timeline": list(events), "earlier_entries": 0}
+    latest = list(events.order_by(Event.at.desc(), Event.id.desc()).limit(TIMELINE_LATEST + 1))
+    earlier = events.count() - TIMELINE_LATEST if len(latest) > TIMELINE_LATEST else 0
+    return {"timeline": latest[:TIMELINE_LATEST][::-1], "earlier_entries": earlier}
 
 
 def _accountability(complaint):

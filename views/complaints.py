@@ -11,8 +11,8 @@ import workflow
 from forms import ComplaintForm
 from models import Attachment, Call, Complaint, Event, User, utcnow
 from permissions import can, can_view
-from views import abort_unless, get_complaint_or_404, render, to_local, to_utc
-from views.actions import detail_context, improvement_actions, run_action
+from views import abort_unless, get_complaint_or_404, is_fragment, render, to_local, to_utc
+from views.actions import detail_context, improvement_actions, run_action, timeline_context
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
@@ -81,7 +81,18 @@ def show(number):
     complaint = get_complaint_or_404(number)
     audit.record("complaint_viewed", actor=current_user, target=number)
     return render("complaints/show.html", "complaints/_detail.html",
-                  **detail_context(complaint))
+                  **detail_context(complaint, whole_timeline=request.args.get("timeline") == "all"))
+
+
+@bp.get("/<number>/timeline")
+@login_required
+def timeline(number):
+    """The complaint's whole timeline, when the page's latest entries are not enough (htmx);
+    without script, the page with the whole timeline."""
+    complaint = get_complaint_or_404(number)
+    if not is_fragment():
+        return redirect(url_for("complaints.show", number=number, timeline="all", _anchor="timeline"))
+    return render("complaints/_timeline.html", complaint=complaint, **timeline_context(complaint, whole=True))
 
 
 @bp.get("/<number>/print")
