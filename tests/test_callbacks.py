@@ -265,3 +265,23 @@ def test_a_delivery_typed_in_schedules_its_calls_and_refuses_a_duplicate(as_user
                                                  "customer_phone": "1", "handed_back_on": "2099-01-01"})
     assert bad.status_code == 422 and ServiceVisit.select().count() == 0
     assert User.select().count()
+
+
+def test_every_row_of_the_queue_records_its_own_call(app, staff, as_user):
+    """The rows share one blank form written once for the page: each must still carry its own
+    call's field names, and a form sent back with an error keeps what was typed in its row only."""
+    calls = make_calls(app, staff, day=date.today() - timedelta(days=40))
+    client = as_user("clerk")
+    page = client.get("/callbacks?when=overdue").get_data(as_text=True)
+    shown = [c for c in calls.values() if f'id="call-{c.id}"' in page]
+    assert len(shown) >= 2
+    for call in shown:
+        row = page[page.index(f'id="call-{call.id}"'):]
+        row = row[:row.index("</li>\n")] if "</li>\n" in row else row
+        assert row.count(f'name="call{call.id}-outcome"') >= 4 and f'id="call{call.id}-comment"' in row
+        assert f'for="call{call.id}-outcome-0"' in row and "\x00" not in row
+    first = shown[0]
+    refused = post(client, f"/callbacks/{first.id}/outcome", {f"call{first.id}-outcome": "satisfied",
+                                                              f"call{first.id}-comment": "很满意"}, htmx=True)
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "很满意" in body and f'name="call{first.id}-score"' in body

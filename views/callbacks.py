@@ -6,9 +6,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from peewee import JOIN, fn
 from wtforms.fields.choices import SelectChoice
 
+import catalog
 from callback_forms import CallFilter, CallOutcomeForm, DeliveryForm, ServiceVisitForm
 from callbacks import figures, outcomes, schedule
 from callbacks.scripts import for_language
@@ -135,6 +137,9 @@ def figures_fragment():
     return render("callbacks/_figures.html", "callbacks/_figures.html", **_figures(utcnow(), whose(form)))
 
 
+PREFIX_MARK = "\x00row\x00"  # where a row's field-name prefix goes in the page's written blank form
+
+
 def _row_helpers():
     """What each row of the queue needs: its outcome form and the scripts (read once a page).
 
@@ -152,7 +157,16 @@ def _row_helpers():
             for name in ("outcome", "score"):
                 form[name].choices = [SelectChoice(c.value, str(c.label)) for c in form[name].choices]
         return blank[closing]
-    return {"outcome_form": outcome_form, "scripts": for_language(get_locale())}
+    written = {}
+
+    def blank_fields(form, prefix, write):
+        """The blank form's fields written once for the page, each row's names put in."""
+        if form.closing not in written:
+            written[form.closing] = str(write(form, PREFIX_MARK))
+        return Markup(written[form.closing].replace(PREFIX_MARK, prefix))
+    # (labels translated once: a lazy label is translated again each time a row writes it)
+    return {"outcome_form": outcome_form, "blank_fields": blank_fields, "scripts": for_language(get_locale()),
+            "call_kinds": catalog.labels("call_kind"), "call_statuses": catalog.labels("call_status")}
 
 
 def _outcome_form(call, formdata=None):
