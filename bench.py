@@ -124,7 +124,8 @@ def build_register(rng, depts, staff, managers, front):
             "severity": rng.choice(catalog.codes("severity")), "description": "客户反映问题，要求尽快处理。" * 3,
             "department": depts[dept].id, "handler": handler.id,
             "status": rng.choice(OPEN_MIX) if is_open else "closed",
-            "next_due_at": due, "closed_at": None if is_open else received + timedelta(days=rng.randint(1, 20)),
+            "next_due_at": due, "running_due_at": due,
+            "closed_at": None if is_open else received + timedelta(days=rng.randint(1, 20)),
             "first_contact_at": received + timedelta(hours=rng.randint(1, 3)), "updated_at": received,
             "cause_class": rng.choice(catalog.codes("cause_class")) if not is_open else ""})
     for batch in chunks(rows, 5000):

@@ -190,6 +190,21 @@ def _drop_index(table, name):
     return step
 
 
+def _running_due_filled(database, migrator):
+    """Once: the earliest running deadline of every complaint with a clock running, for the
+    overdue wall (see Complaint.running_due_at)."""
+    from models import Setting
+    if Setting.read("running_due_filled"):
+        return
+    with database.atomic():
+        database.execute_sql(
+            "UPDATE complaint SET running_due_at = (SELECT MIN(clock.due_at) FROM clock "
+            "WHERE clock.complaint_id = complaint.id AND clock.met_at IS NULL "
+            "AND clock.stopped_at IS NULL AND clock.paused_since IS NULL) "
+            "WHERE id IN (SELECT complaint_id FROM clock WHERE met_at IS NULL AND stopped_at IS NULL)")
+        Setting.write("running_due_filled", True)
+
+
 def _case_search_index(database, migrator):
     import cases
     cases.create_text_index(database)
@@ -216,6 +231,9 @@ STEPS = [
     _drop_index("clock", "clock_open_due"),
     # The open complaints' deadline index now holds what the inbox filters and counts by.
     _drop_index("complaint", "complaint_open_by_due"),
+    # The overdue wall reads each complaint's earliest running deadline off the complaint.
+    _running_due_filled,
+    _drop_index("complaint", "complaint_board_row"),
 ]
 
 

@@ -184,7 +184,7 @@ def register(fields, by, now, tz="Asia/Shanghai", found_by_call=None):
         complaint.save()
         calendar = calendar_days.load_calendar(tz)
         clocks.after_registration(complaint, calendar)
-        complaint.save(only=[Complaint.next_due_at])
+        complaint.save(only=[Complaint.next_due_at, Complaint.running_due_at])
         _mark_repeat(complaint)
         if found_by_call:
             (Call.update(status="complaint", complaint_found=complaint, called_at=now, called_by=by,

@@ -93,11 +93,12 @@ def _end_pause(clock, now):
 
 def refresh_next_due(complaint):
     """Keep the complaint's earliest open due time for the inbox's sort (a paused
-    clock counts with the deadline it had when it paused)."""
-    complaint.next_due_at = (Clock.select(fn.MIN(Clock.due_at))
-                             .where((Clock.complaint == complaint) & Clock.met_at.is_null()
-                                    & Clock.stopped_at.is_null())
-                             .scalar())
+    clock counts with the deadline it had when it paused), and the earliest of its running
+    clocks for the overdue wall (a paused clock is not late)."""
+    open_clocks = Clock.select(fn.MIN(Clock.due_at)).where(
+        (Clock.complaint == complaint) & Clock.met_at.is_null() & Clock.stopped_at.is_null())
+    complaint.next_due_at = open_clocks.scalar()
+    complaint.running_due_at = open_clocks.where(Clock.paused_since.is_null()).scalar()
 
 
 def after_registration(complaint, calendar):
@@ -198,4 +199,4 @@ def backfill(calendar):
         if complaint.status == "awaiting_callback":
             start(complaint, "callback", complaint.resolved_at or complaint.updated_at, calendar)
         refresh_next_due(complaint)
-        complaint.save(only=[Complaint.next_due_at])
+        complaint.save(only=[Complaint.next_due_at, Complaint.running_due_at])

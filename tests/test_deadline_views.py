@@ -307,16 +307,16 @@ def test_notifications_come_a_page_at_a_time(app, as_user, make_complaint, staff
 
 def add_late_complaints(n, registered_by, now, first=0):
     """n open complaints, each with a completion deadline a day or more late and a remedial action."""
+    due = [now - timedelta(days=1, minutes=i) for i in range(n)]
     complaints = [{"number": f"TS-LATE-{first + i:05d}", "received_at": now - timedelta(days=10),
                    "registered_at": now - timedelta(days=10), "registered_by": registered_by.id,
                    "channel": "phone", "business_line": "after_sales", "customer_name": f"客户{i}",
                    "customer_phone": f"139{first + i:08d}", "category": "repair_quality", "demand": "repair",
                    "severity": ("major", "general")[i % 2], "description": "x", "status": "in_progress",
-                   "updated_at": now} for i in range(n)]
+                   "updated_at": now, "next_due_at": due[i], "running_due_at": due[i]} for i in range(n)]
     bulk_insert(Complaint, complaints)
     ids = [c.id for c in Complaint.select(Complaint.id).where(Complaint.number.startswith("TS-LATE-"))
            .order_by(Complaint.id)][first:]
-    due = [now - timedelta(days=1, minutes=i) for i in range(n)]
     bulk_insert(Clock, [{"complaint": cid, "kind": "completion", "started_at": now - timedelta(days=10),
                          "original_due_at": d, "due_at": d} for cid, d in zip(ids, due, strict=True)])
     bulk_insert(Event, [{"complaint": cid, "at": now, "kind": "remedial", "text": "已催办"} for cid in ids])
@@ -338,3 +338,23 @@ def test_the_board_costs_the_same_with_10_or_5000_late(as_user, staff, count_que
     assert page.count('<tr class="severity-row-') == SHOWN
     assert '<strong class="due-overdue">5000</strong>' in page
     assert "另有 4940 条超期投诉" in page  # the rest are a click away, in the inbox
+
+
+def test_the_wall_follows_a_deadline_paused_resumed_and_extended(as_user, make_complaint, staff):
+    """The wall reads each complaint's earliest running deadline, kept as the clocks move: a paused
+    deadline is not late, a resumed one is again, an extended one no longer."""
+    WaitReason.update(pauses_completion=True).where(WaitReason.code == "parts_centre").execute()
+    c = make_complaint(by="advisor", now=utcnow() - timedelta(days=40), category="repair_quality")
+    client = as_user("gm")
+
+    def act(action, by, **data):
+        workflow.perform(action, c.id, Complaint.get_by_id(c.id).version, staff[by], utcnow(), **data)
+        return c.number in client.get("/overdue").get_data(as_text=True)
+
+    assert c.number in client.get("/overdue").get_data(as_text=True)
+    assert act("contact", "service_mgr", method="phone", summary="x")  # first contact met, completion still late
+    assert not act("wait", "service_mgr", reason="parts_centre")  # paused: not late
+    assert act("wait", "service_mgr", reason="")  # running again, still past its deadline
+    assert not act("set_deadline", "care", due_at=utcnow() + timedelta(days=3), reason="等待厂家鉴定")
+    running = Clock.select().where((Clock.complaint == c.id) & Clock.met_at.is_null())
+    assert Complaint.get_by_id(c.id).running_due_at == min(clock.due_at for clock in running)  # the solution's

@@ -132,3 +132,20 @@ def test_notifications_before_calls_keep_their_rows_and_may_be_about_a_call(app,
 def _columns(path, table):
     with sqlite3.connect(path) as database:
         return database.execute(f"PRAGMA table_info({table})").fetchall()
+
+
+@sqlite_only
+def test_complaints_from_before_the_running_deadline_column_get_it_filled(app, make_complaint):
+    """Upgraded from a release that did not keep it: each complaint's earliest running deadline
+    is filled in once, so the overdue wall shows the late complaints of before the upgrade."""
+    complaint = make_complaint()
+    earliest = min(c.due_at for c in Clock.select().where(Clock.complaint == complaint))
+    db.close()
+    path = app.config["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as old:
+        old.execute("DROP INDEX complaint_running_due")
+        old.execute("ALTER TABLE complaint DROP COLUMN running_due_at")
+        old.execute("DELETE FROM setting WHERE key = 'running_due_filled'")
+    open_and_upgrade(app.config["DATABASE_URL"])  # the next start
+    assert Complaint.get_by_id(complaint.id).running_due_at == earliest
+    assert "complaint_running_due" in {index.name for index in db.get_indexes("complaint")}

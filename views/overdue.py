@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import Blueprint
 from flask_login import current_user, login_required
-from peewee import fn
+from peewee import SQL, Case, fn
 
 from deadlines import calendar_days
 from models import Clock, Complaint, Department, Event, User, db, utcnow
@@ -29,11 +29,10 @@ def board():
     if not can_see_board(current_user):
         deny(404)
     now, calendar = utcnow(), current_calendar()
-    late = late_complaints(now)
-    complaints = worst_first(late, SHOWN)
+    complaints = worst_first(now, SHOWN)
     today_ends = calendar.midnight_after(now)
-    by_place = Counter((department, handler) for _id, _severity, department, handler, _worst in late)
-    counts = {"overdue": len(late), "due_today": _due_between(now, today_ends),
+    by_place = late_by_place(now)
+    counts = {"overdue": sum(by_place.values()), "due_today": _due_between(now, today_ends),
               "due_tomorrow": _due_between(today_ends, today_ends + timedelta(days=1))}
     return render("overdue/board.html", "overdue/_board.html", complaints=complaints, counts=counts,
                   late_clocks=_late_clocks([c.id for c in complaints], now), summary=_summary(by_place),
@@ -47,28 +46,26 @@ def _late(now):
             & (Clock.due_at < now))
 
 
-def late_complaints(now):
-    """[(id, severity, department id, handler id, earliest late deadline)] of every late complaint,
-    read in one pass off two covering indexes (clock_running_due, complaint_board_row); the ranking
-    and the summary both come from it. Two grouped queries, one to rank and one to count, each read
-    every late clock and its complaint's row: 40 ms at 5,000 late. The rows are fetched raw and
-    reduced here: peewee's conversion of 5,000 rows, and SQLite's grouping, each cost more than
-    reading them. The earliest deadline is compared, never shown."""
-    earliest = {}
-    for complaint_id, severity, department, handler, due_at in db.execute(
-            Clock.select(Clock.complaint, Complaint.severity, Complaint.department, Complaint.handler, Clock.due_at)
-            .join(Complaint, on=(Clock.complaint == Complaint.id))
-            .where(_late(now))):
-        found = earliest.get(complaint_id)
-        if found is None or due_at < found[4]:
-            earliest[complaint_id] = (complaint_id, severity, department, handler, due_at)
-    return list(earliest.values())
+def _late_complaints(now):
+    """Complaints with a running deadline passed: each complaint keeps its earliest running
+    deadline (running_due_at), so the wall reads one index (complaint_running_due) and no clock."""
+    return Complaint.running_due_at < now
 
 
-def worst_first(late, limit):
-    """The shown rows of the late complaints: major first, then the longest late. Only those
-    rows are read whole, with their department and handler."""
-    ranked = [row[0] for row in sorted(late, key=lambda row: (SEVERITY_ORDER.get(row[1], 9), row[4], row[0]))[:limit]]
+def late_by_place(now):
+    """{(department id, handler id): late complaints}: counted by the database off the index."""
+    return {(department, handler): n for department, handler, n in db.execute(
+        Complaint.select(Complaint.department, Complaint.handler, fn.COUNT(SQL("*")))
+        .where(_late_complaints(now)).group_by(Complaint.department, Complaint.handler))}
+
+
+def worst_first(now, limit):
+    """The shown rows of the late complaints: major first, then the longest late. The database
+    ranks them off the index and keeps the first `limit`; only those rows are read whole."""
+    severity = Case(Complaint.severity, list(SEVERITY_ORDER.items()), len(SEVERITY_ORDER))
+    ranked = [complaint_id for complaint_id, in db.execute(
+        Complaint.select(Complaint.id).where(_late_complaints(now))
+        .order_by(severity, Complaint.running_due_at, Complaint.id).limit(limit))]
     rows = {c.id: c for c in with_people(Complaint.select().where(Complaint.id.in_(ranked or [0])))}
     return [rows[complaint_id] for complaint_id in ranked]
 
