@@ -85,7 +85,10 @@ def test_a_consumer_killed_mid_sweep_is_replaced_and_escalations_arrive_once(app
     make_overdue_complaints(OVERDUE)
     first, first_log = start_consumer(app, tmp_path, "first.log")
     try:
-        wait_for(lambda: f":{first.pid}:" in sweep_holder(), 60, "the first sweep to start")
+        # The sweep is periodic on the minute (crontab): the first starts at the next minute, up to a
+        # minute after the consumer, and then builds the app; 60 s here failed when the consumer
+        # started just after a minute on a busy machine.
+        wait_for(lambda: f":{first.pid}:" in sweep_holder(), 120, "the first sweep to start")
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     finally:
@@ -97,7 +100,8 @@ def test_a_consumer_killed_mid_sweep_is_replaced_and_escalations_arrive_once(app
 
     second, second_log = start_consumer(app, tmp_path, "second.log")
     try:
-        wait_for(lambda: counts()[0] == OVERDUE, 90, "the next consumer's escalations")
+        # (its sweep also waits for the next minute, then takes the 20,000 deadlines)
+        wait_for(lambda: counts()[0] == OVERDUE, 150, "the next consumer's escalations")
         time.sleep(1)  # anything sent twice would show now
         sent, written, notified = counts()
         assert sent == OVERDUE  # one overdue escalation per late deadline
