@@ -16,6 +16,7 @@ import time
 
 log = logging.getLogger("launcher")
 BIN = os.path.dirname(sys.executable)
+HERE = os.path.dirname(os.path.abspath(__file__))
 STOP_WAIT = 30  # seconds the consumer may take to finish its task when stopping
 RESTART_WAITS = (1, 2, 5, 10, 30)  # back-off for a child that keeps dying
 STEADY = 60  # a child that ran this long is healthy again
@@ -37,8 +38,9 @@ def web_server(host, port, threads, processes):
     gunicorn = os.path.join(BIN, "gunicorn")
     if os.name == "posix" and os.path.exists(gunicorn):
         # --timeout: a worker silent this long is replaced; the longest request (a year's export) is far shorter.
-        return [gunicorn, f"--bind={host}:{port}", f"--workers={processes}", f"--threads={threads}",
-                "--worker-class=gthread", "--timeout=120", "--graceful-timeout=20", "app:create_app()"]
+        return [gunicorn, f"--config={os.path.join(HERE, 'gunicorn.conf.py')}", f"--bind={host}:{port}",
+                f"--workers={processes}", f"--threads={threads}", "--worker-class=gthread", "--timeout=120",
+                "--graceful-timeout=20", "app:create_app()"]
     return [os.path.join(BIN, "waitress-serve"), f"--host={host}", f"--port={port}",
             f"--threads={threads * processes}", "--call", "app:create_app"]
 
