@@ -149,6 +149,29 @@ def test_the_complaint_page_shows_the_next_step_first(live_server, page, log_in,
     shot(page, "complaint-phone")
 
 
+def test_a_long_timeline_opens_its_earlier_entries_and_a_folded_action_its_form(live_server, page, log_in, desk,
+                                                                                staff_password):
+    """At a phone's width: the page shows the latest 50 entries, the link brings the rest in place
+    (htmx, under the strict CSP), and a folded action fetches its form when opened."""
+    complaint = desk["late"][1]
+    start = utcnow() - timedelta(days=10)
+    for i in range(60):
+        Event.create(complaint=complaint.id, at=start + timedelta(hours=i), kind="note", text=f"跟进 {i + 1:03d}")
+    everything = Event.select().where(Event.complaint == complaint.id).count()
+    page.set_viewport_size({"width": PHONE[0], "height": PHONE[1]})
+    log_in("service_mgr", staff_password)
+    page.goto(f"{live_server}/complaints/{complaint.number}")
+    expect(page.locator("ol.events > li")).to_have_count(50)
+    page.click(f"text=显示更早的 {everything - 50} 条记录")
+    expect(page.locator("ol.events > li")).to_have_count(everything)
+    expect(page.locator(".timeline-earlier")).to_have_count(0)
+    assert sideways(page) == 0
+    page.click(".more-actions > summary")
+    page.locator("details.action-box:has(#action-note) > summary").click()
+    expect(page.locator("#action-note textarea")).to_be_visible()
+    assert sideways(page) == 0
+
+
 def test_the_bell_and_notifications(live_server, page, log_in, desk, staff_password):
     log_in("gm", staff_password)
     page.goto(live_server + "/notifications")
