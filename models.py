@@ -531,8 +531,8 @@ class Clock(BaseModel):
 # The sweep's work list and the overdue list read only open clocks, by time.
 Clock.add_index(Clock.index(Clock.next_step_at, name="clock_sweep_queue")
                 .where(Clock.met_at.is_null() & Clock.stopped_at.is_null() & Clock.next_step_at.is_null(False)))
-# With the pause and the complaint in the index, the overdue wall and its counts read the running
-# clocks without visiting a clock row (it replaced clock_open_due, on due_at alone).
+# With the pause and the complaint in the index, the overdue wall's "due today" and "due tomorrow"
+# counts read the running clocks without visiting a clock row (it replaced clock_open_due, on due_at alone).
 Clock.add_index(Clock.index(Clock.due_at, Clock.paused_since, Clock.complaint, name="clock_running_due")
                 .where(Clock.met_at.is_null() & Clock.stopped_at.is_null()))
 

@@ -21,10 +21,11 @@ from email.message import EmailMessage
 from babel import Locale
 from flask import current_app, has_app_context
 from flask_babel import force_locale
-from flask_babel import gettext as _
 
 import catalog
 import outbound
+from i18n import gettext as _
+from i18n import lazy_gettext as _l
 from models import Notification, Outbox, User, WriterTurns, bulk_insert, db
 
 WEBHOOK_FORMATS = ("wecom", "dingtalk", "json")
@@ -142,36 +143,31 @@ def message(kind, complaint, clock, language, calendar):
                   "due": calendar.local(clock.due_at).strftime("%Y-%m-%d %H:%M") if clock else ""}
         if kind == "at_once" and complaint.category == "product_quality":
             kind = "at_once_quality"
-        subject = _(SUBJECTS[kind], **values)
+        subject = str(SUBJECTS[kind]) % values
         body = "\n".join([subject, _("Customer: %(customer)s", **values), _link(complaint)])
     return subject, body
 
 
-def N_(msgid):
-    """Marks a message for the catalog; it is translated where it is used."""
-    return msgid
-
-
 # Only the subject a message needs is translated: a sweep writes thousands of them.
 SUBJECTS = {
-    "before": N_("Reminder: %(number)s is due tomorrow (%(clock)s)"),
-    "due_day": N_("Due today: %(number)s (%(clock)s by %(due)s)"),
-    "overdue": N_("Overdue: %(number)s (%(clock)s was due %(due)s)"),
-    "unhappy": N_("Customer still unhappy after the callback: %(number)s reopened"),
-    "dispatched": N_("%(number)s is for your department: acknowledge receipt"),
-    "approval": N_("%(number)s: compensation waits for your approval"),
-    "at_once": N_("Major complaint: %(number)s, for the general manager at once"),
-    "at_once_quality": N_("New-car product quality: %(number)s, for the general manager at once"),
+    "before": _l("Reminder: %(number)s is due tomorrow (%(clock)s)"),
+    "due_day": _l("Due today: %(number)s (%(clock)s by %(due)s)"),
+    "overdue": _l("Overdue: %(number)s (%(clock)s was due %(due)s)"),
+    "unhappy": _l("Customer still unhappy after the callback: %(number)s reopened"),
+    "dispatched": _l("%(number)s is for your department: acknowledge receipt"),
+    "approval": _l("%(number)s: compensation waits for your approval"),
+    "at_once": _l("Major complaint: %(number)s, for the general manager at once"),
+    "at_once_quality": _l("New-car product quality: %(number)s, for the general manager at once"),
 }
 CALL_SUBJECTS = {
-    "before": N_("Call due tomorrow: %(call)s, %(customer)s"),
-    "due_day": N_("Call due today: %(call)s, %(customer)s (by %(due)s)"),
-    "overdue": N_("Call overdue: %(call)s, %(customer)s (was due %(due)s)"),
+    "before": _l("Call due tomorrow: %(call)s, %(customer)s"),
+    "due_day": _l("Call due today: %(call)s, %(customer)s (by %(due)s)"),
+    "overdue": _l("Call overdue: %(call)s, %(customer)s (was due %(due)s)"),
 }
 ACTION_SUBJECTS = {
-    "before": N_("Improvement action due tomorrow: %(what)s"),
-    "due_day": N_("Improvement action due today: %(what)s"),
-    "overdue": N_("Improvement action overdue (was due %(due)s): %(what)s"),
+    "before": _l("Improvement action due tomorrow: %(what)s"),
+    "due_day": _l("Improvement action due today: %(what)s"),
+    "overdue": _l("Improvement action overdue (was due %(due)s): %(what)s"),
 }
 
 
@@ -180,7 +176,7 @@ def call_message(level, call, language, calendar):
     with _locale(language):
         values = {"call": catalog.label("call_kind", call.kind), "customer": call.customer_name,
                   "phone": call.customer_phone, "due": calendar.local(call.due_at).strftime("%Y-%m-%d %H:%M")}
-        subject = _(CALL_SUBJECTS[level], **values)
+        subject = str(CALL_SUBJECTS[level]) % values
         body = "\n".join([subject, _("Phone: %(phone)s", **values), _call_link(call)])
     return subject, body
 
@@ -189,7 +185,7 @@ def action_message(level, action, language, calendar):
     """Subject and body of an improvement action's reminder, in the recipient's language."""
     with _locale(language):
         values = {"what": action.description[:60], "due": action.due_on.isoformat()}
-        subject = _(ACTION_SUBJECTS[level], **values)
+        subject = str(ACTION_SUBJECTS[level]) % values
         base = (config("PUBLIC_URL") or "").rstrip("/")
         body = "\n".join([subject, f"{base}/actions/{action.id}"])
     return subject, body

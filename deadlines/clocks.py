@@ -3,7 +3,7 @@ complaint's life, pauses and extensions (how long each runs: rules.py).
 
 Called by workflow.py inside its transaction; takes `now` (naive UTC).
 """
-from peewee import fn
+from peewee import Case, fn
 
 from deadlines import ladder
 from deadlines.rules import due_after, ensure_defaults, rule_for
@@ -95,10 +95,11 @@ def refresh_next_due(complaint):
     """Keep the complaint's earliest open due time for the inbox's sort (a paused
     clock counts with the deadline it had when it paused), and the earliest of its running
     clocks for the overdue wall (a paused clock is not late)."""
-    open_clocks = Clock.select(fn.MIN(Clock.due_at)).where(
-        (Clock.complaint == complaint) & Clock.met_at.is_null() & Clock.stopped_at.is_null())
-    complaint.next_due_at = open_clocks.scalar()
-    complaint.running_due_at = open_clocks.where(Clock.paused_since.is_null()).scalar()
+    running_due = Case(None, [(Clock.paused_since.is_null(), Clock.due_at)], None)
+    complaint.next_due_at, complaint.running_due_at = (
+        Clock.select(fn.MIN(Clock.due_at), fn.MIN(running_due).python_value(Clock.due_at.python_value))
+        .where((Clock.complaint == complaint) & Clock.met_at.is_null() & Clock.stopped_at.is_null())
+        .tuples().get())
 
 
 def after_registration(complaint, calendar):
