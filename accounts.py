@@ -1,17 +1,22 @@
 """Staff accounts: argon2 password hashes, roles, departments, login sessions. No Flask here."""
 import hashlib
 import secrets
+import threading
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from peewee import OperationalError
-from zxcvbn import zxcvbn
 
 import catalog
 from models import Department, LoginSession, User, UserRole, db, utcnow
 
 hasher = PasswordHasher()
+# argon2 holds its memory cost (64 MiB at argon2-cffi's defaults) for as long as a hash runs:
+# four logins at the same moment in one web process would take 256 MiB. One hash at a time per
+# process keeps a process's peak at one hash's worth; a login waits the few tens of
+# milliseconds another one takes, and the other processes hash side by side.
+_hashing = threading.Lock()
 # Verifying against this when the user does not exist costs the same time as a
 # real check, so response time does not tell which user names exist.
 _DUMMY_HASH = None
@@ -41,6 +46,9 @@ def password_problem(password, username="", display_name=""):
         return "too_short"
     if username and username.lower() in password.lower():
         return "has_name"
+    # Imported here, not at the top: its word lists are 13 MB that every web process would hold
+    # for the rare moment a password is set.
+    from zxcvbn import zxcvbn
     if zxcvbn(password[:100], user_inputs=[username, display_name])["score"] < 2:
         return "guessable"
     return None
@@ -123,21 +131,27 @@ def authenticate(username, password):
     global _DUMMY_HASH
     user = User.get_or_none(User.username == username)
     if user is None:
-        _DUMMY_HASH = _DUMMY_HASH or hasher.hash(generate_password())
+        _DUMMY_HASH = _DUMMY_HASH or hash_password(generate_password())
         _verify(_DUMMY_HASH, password)
         return None
     if not _verify(user.password_hash, password) or not user.active:
         return None
     if hasher.check_needs_rehash(user.password_hash):
-        User.update(password_hash=hasher.hash(password)).where(User.id == user.id).execute()
+        User.update(password_hash=hash_password(password)).where(User.id == user.id).execute()
     return user
+
+
+def hash_password(password):
+    with _hashing:
+        return hasher.hash(password)
 
 
 def _verify(password_hash, password):
     if not password:
         return False
     try:
-        return hasher.verify(password_hash, password)
+        with _hashing:
+            return hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -147,7 +161,7 @@ def save_user(user, roles, password=None, keep_session=None):
     `keep_session` (the token of the browser that changed it); disabling ends them all."""
     with db.atomic():
         if password:
-            user.password_hash = hasher.hash(password)
+            user.password_hash = hash_password(password)
         if user.id is None:
             user.created_at = utcnow()
         user.save()

@@ -6,7 +6,6 @@ import io
 from datetime import datetime
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
 
 import catalog
 from models import Action, Complaint, Department, User
@@ -79,6 +78,7 @@ def register_csv(rows):
 
 def workbook(summary, departments, register):
     """XLSX bytes: a sheet for each list of rows, every text cell made inert."""
+    from openpyxl import Workbook  # here, not at the top: 8 MB that every web process would hold for a rare export
     book = Workbook()
     book.remove(book.active)
     sheets = ((_("Summary"), summary), (_("Per department"), departments), (_("Complaint register"), register))

@@ -1,4 +1,10 @@
 """Logging in and out, sessions, CSRF and the security headers."""
+import os
+import subprocess
+import sys
+import threading
+import time
+
 from helpers import PASSWORD, csrf_token, login
 
 import accounts
@@ -51,6 +57,61 @@ def test_password_reset_ends_other_sessions(app, client, staff):
 
 def test_passwords_are_stored_as_argon2(staff):
     assert User.get(User.username == "front").password_hash.startswith("$argon2id$")
+
+
+class CountingHasher:
+    """Stands in for argon2: records how many hashes run at the same moment."""
+
+    def __init__(self, real):
+        self.real, self.running, self.most = real, 0, 0
+        self.guard = threading.Lock()
+
+    def _run(self, work):
+        with self.guard:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.05)
+        try:
+            return work()
+        finally:
+            with self.guard:
+                self.running -= 1
+
+    def hash(self, password):
+        return self._run(lambda: self.real.hash(password))
+
+    def verify(self, password_hash, password):
+        return self._run(lambda: self.real.verify(password_hash, password))
+
+
+def test_one_password_hash_at_a_time_per_process(monkeypatch):
+    """Each argon2 hash holds its memory cost (64 MiB by default) while it runs: eight logins at
+    once must not stack eight of them in one web process."""
+    counting = CountingHasher(accounts.hasher)
+    monkeypatch.setattr(accounts, "hasher", counting)
+    stored = accounts.hash_password("a brand new password")
+    results = []
+    work = [lambda: results.append(accounts._verify(stored, "a brand new password"))] * 4
+    work += [lambda: results.append(bool(accounts.hash_password("another password")))] * 4
+    threads = [threading.Thread(target=job) for job in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [True] * 8
+    assert counting.most == 1
+
+
+def test_web_processes_do_not_load_what_only_rare_tasks_need(tmp_path):
+    """The password checker's word lists (13 MB) and the spreadsheet writer (8 MB) load when a
+    password is set or a report exported, not in every web process at start."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    script = ("import sys; from app import create_app; "
+              f"create_app({{'DATABASE_URL': 'sqlite:///{tmp_path}/app.db', 'INSTANCE_PATH': '{tmp_path}', "
+              "'SECRET_KEY': 'x', 'OFFICIAL_CALENDAR': False}); "
+              "print(sorted(m for m in ('zxcvbn', 'openpyxl') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", script], cwd=here, capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
 
 
 def test_post_without_csrf_token_is_refused(client, staff):
