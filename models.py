@@ -6,7 +6,7 @@ permissions.py. Times are naive UTC datetimes.
 import json
 import os
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
 from peewee import (
@@ -135,7 +135,8 @@ def bulk_insert(model, rows):
     defaults = {f.name: f.default for f in fields if f.default is not None}
     rows = [{**{k: (v() if callable(v) else v) for k, v in defaults.items()}, **row} for row in rows]
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    params = [[field.db_value(row.get(name)) for name, field in zip(names, fields, strict=True)] for row in rows]
+    converters = [_stored_as(field) for field in fields]
+    params = [[convert(row.get(name)) for name, convert in zip(names, converters, strict=True)] for row in rows]
     if isinstance(db.obj, PostgresqlDatabase):
         # psycopg2's executemany is a round trip per row; execute_values sends pages of rows.
         from psycopg2.extras import execute_values
@@ -145,6 +146,21 @@ def bulk_insert(model, rows):
     sql = 'INSERT INTO "{}" ({}) VALUES ({})'.format(model._meta.table_name, columns,
                                                       ", ".join([db.param] * len(fields)))
     db.cursor().executemany(sql, params)
+
+
+# The Python type each kind of field hands to the driver unchanged (peewee's db_value returns it
+# as it is): such values skip the call, which was a third of a sweep's insert time.
+_HANDED_AS_IS = {AutoField: int, IntegerField: int, CharField: str, TextField: str, BooleanField: bool,
+                 DateTimeField: datetime, DateField: date}
+
+
+def _stored_as(field):
+    """A function giving field.db_value(value), without the call for a value it would not change."""
+    kind = _HANDED_AS_IS.get(type(field.rel_field if isinstance(field, ForeignKeyField) else field))
+    convert = field.db_value
+    if kind is None:
+        return convert
+    return lambda value: value if value is None or type(value) is kind else convert(value)
 
 
 def lock_for_update(query):

@@ -53,6 +53,7 @@ class Batch:
         self.notifications, self.outbox = [], []
         self._told = {}  # (user id, complaint id, kind) -> (the clock told about, its notification row)
         self._robots_told = set()
+        self.email_on = smtp_configured()  # once, not per recipient: a sweep adds thousands
 
     def add(self, users, complaint, clock, kind, urgent=False):
         for user in users:
@@ -95,14 +96,14 @@ class Batch:
             self.notifications.append({"user": user.id, "complaint": None, "clock": None, "call": None,
                                        "action": None, **about, "kind": level, "created_at": self.now,
                                        "urgent": urgent})
-            if not user.digest and user.email and level in user.email_kinds.split(",") and smtp_configured():
+            if not user.digest and user.email and level in user.email_kinds.split(",") and self.email_on:
                 subject, body = compose(user.language)
                 self.outbox.append({"channel": "email", "target": user.email, "subject": subject, "body": body,
                                     "webhook_format": "", "allow_lan": False, "created_at": self.now,
                                     "send_after": self.now if urgent else self.calendar.next_working_moment(self.now)})
 
     def _personal(self, user, complaint, clock, kind, urgent):
-        if user.email and kind in user.email_kinds.split(",") and smtp_configured():
+        if user.email and kind in user.email_kinds.split(",") and self.email_on:
             self._queue("email", user.email, complaint, clock, kind, urgent, user.language)
 
     def _queue(self, channel, target, complaint, clock, kind, urgent, language, webhook_format="", allow_lan=False):

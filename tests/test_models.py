@@ -1,11 +1,11 @@
 """Numbering, visibility and the database settings."""
 import threading
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from helpers import NOW, SERVER_DATABASE, complaint_fields, query_plan, sqlite_only
 
 import workflow
-from models import IS_OPEN, Complaint, NumberCounter, db, refresh_statistics
+from models import IS_OPEN, Clock, Complaint, Escalation, NumberCounter, bulk_insert, db, refresh_statistics
 
 
 def test_numbers_are_sequential_per_year(make_complaint):
@@ -93,3 +93,30 @@ def test_inbox_filters_use_indexes(make_complaint):
         assert "complaint_open_queue" in plan and "TEMP B-TREE" not in plan, plan
     plan = query_plan(*Complaint.select(Complaint.id).where(Complaint.matching("138")).sql())
     assert "complaint_customer_phone" in plan, plan
+
+
+def test_bulk_insert_stores_what_a_save_stores(make_complaint):
+    """The sweep's bulk writes hand most values to the driver as they are: each kind of value
+    (a model or an id for a key, a date, a time, a flag, text, nothing) must be stored exactly as
+    peewee's own save stores it."""
+    complaint = make_complaint()
+    clock = {"complaint": complaint, "kind": "completion", "started_at": NOW, "original_due_at": NOW,
+             "due_at": NOW + timedelta(hours=2, microseconds=5), "met_at": None, "met_late": True,
+             "paused_seconds": 7, "next_step_at": NOW, "next_level": "逾期"}
+    saved = Clock.create(**clock)
+    bulk_insert(Clock, [{**clock, "complaint": complaint.id}, {**clock, "met_late": None}])
+    step = {"clock": saved, "level": "overdue", "at": NOW, "skipped": False, "due_at": NOW, "due_day": date(2026, 3, 2)}
+    first_step = Escalation.create(**step)
+    bulk_insert(Escalation, [{**step, "clock": saved.id, "level": "before"}])
+
+    def stored(model, since):
+        cursor = db.execute_sql(f'SELECT * FROM "{model._meta.table_name}" WHERE id >= %s ORDER BY id' % int(since))
+        names = [column[0] for column in cursor.description]
+        return [{name: value for name, value in zip(names, row, strict=True) if name != "id"} for row in cursor]
+    clocks = stored(Clock, saved.id)
+    assert len(clocks) == 3
+    assert clocks[1] == clocks[0]
+    assert clocks[2] == {**clocks[0], "met_late": None}
+    escalations = stored(Escalation, first_step.id)
+    assert escalations[1] == {**escalations[0], "level": "before"}
+    assert Clock.get_by_id(saved.id + 1).due_at == NOW + timedelta(hours=2, microseconds=5)
