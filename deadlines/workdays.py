@@ -51,6 +51,9 @@ class Calendar:
         # A sweep after an outage asks for the same few days' hours thousands of times.
         object.__setattr__(self, "_zone", ZoneInfo(self.tz))
         object.__setattr__(self, "_moments", {})
+        # A page of late calls or deadlines counts the same few spans of days on every row.
+        object.__setattr__(self, "_spans", {})
+        object.__setattr__(self, "_periods", {})
 
     # -- days -----------------------------------------------------------------
 
@@ -109,6 +112,12 @@ class Calendar:
         """
         if last <= first:
             return 0
+        found = self._spans.get((first, last))
+        if found is None:
+            found = self._spans[(first, last)] = self._count_working_days(first, last)
+        return found
+
+    def _count_working_days(self, first, last):
         weeks, rest = divmod((last - first).days, 7)
         count = weeks * sum(hours is not None for hours in self.week)
         day = first + _ONE_DAY * (7 * weeks)
@@ -150,10 +159,13 @@ class Calendar:
         return self.at(day, self.hours_on(day).end)
 
     def periods(self, day):
-        """The day's working periods as [(from, to)] in naive UTC; [] on a day off."""
-        if not self.is_working_day(day):
-            return []
-        return [(self.at(day, a), self.at(day, b)) for a, b in self.hours_on(day).periods()]
+        """The day's working periods as ((from, to), ...) in naive UTC; () on a day off."""
+        found = self._periods.get(day)
+        if found is None:  # (remembered: the report measures thousands of complaints over the same days)
+            found = self._periods[day] = (
+                tuple((self.at(day, a), self.at(day, b)) for a, b in self.hours_on(day).periods())
+                if self.is_working_day(day) else ())
+        return found
 
     def midnight_after(self, moment):
         """The end of the local day `moment` falls on, as naive UTC."""

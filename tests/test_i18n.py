@@ -126,3 +126,19 @@ def test_english_pages_show_no_chinese_but_the_language_name(as_user, make_compl
                      for m in re.finditer(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]+", text)]
             chinese.extend(found[:3])
     assert chinese == [], "\n".join(chinese)
+
+
+def test_templates_translate_and_escape_the_values_put_in(app):
+    """The templates' _() and ngettext(): translated, the values escaped into the translation
+    (it is markup), "%%" written as "%"."""
+    from flask import render_template_string
+    with app.test_request_context("/"):
+        page = render_template_string(
+            '{{ _("Ignored: %(what)s", what=hostile) }}|{{ ngettext("%(num)s complaint", "%(num)s complaints", 3) }}'
+            '|{{ ngettext("%(num)s complaint", "%(num)s complaints", 1, num="<b>") }}'
+            '|{{ _("<em>%(what)s</em> 100%%", what=hostile) }}',
+            hostile='<script>alert("x")</script> 100%')
+    ignored, many, one, markup = page.split("|")
+    assert ignored == "已忽略：&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; 100%"
+    assert many == "共 3 条投诉" and one == "共 &lt;b&gt; 条投诉"
+    assert markup == "<em>&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; 100%</em> 100%"
