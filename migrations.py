@@ -234,6 +234,8 @@ STEPS = [
     # The overdue wall reads each complaint's earliest running deadline off the complaint.
     _running_due_filled,
     _drop_index("complaint", "complaint_board_row"),
+    # The review's "open at the period's end" reads complaints by closing time first now.
+    _drop_index("complaint", "complaint_received_at_closed_at_reopen_count"),
 ]
 
 

@@ -364,8 +364,9 @@ class Complaint(BaseModel):
             (("department", "status", "received_at"), False),
             (("handler", "status", "received_at"), False),
             (("registered_by", "status", "received_at"), False),
-            # The review's "open at the period's end" reads these alone, without the table.
-            (("received_at", "closed_at", "reopen_count"), False),
+            # The review's "open at the period's end" reads these alone, without the table: the
+            # open ones (no closing time) and those closed after the end, two ranges.
+            (("closed_at", "received_at", "reopen_count"), False),
         )
 
     @property

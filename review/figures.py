@@ -224,11 +224,10 @@ def _callbacks(start, end):
 
 def _open_at(end):
     """Complaints open at the period's end, and how many of them had a deadline already late."""
-    maybe_open = Complaint.select(Complaint.id).where(
-        (Complaint.received_at < end) & (Complaint.closed_at.is_null() | (Complaint.closed_at >= end)))
+    maybe_open = _not_closed_at(end)
     # Closing sets closed_at and reopening clears it, so a complaint closed before the end and
     # reopened since shows no closing time now: its events say how it stood at the end.
-    reopened_since = [id_ for (id_,) in maybe_open.where(Complaint.reopen_count > 0).tuples()]
+    reopened_since = [id_ for (id_,) in _not_closed_at(end, Complaint.reopen_count > 0).tuples()]
     closed_then = _closed_by_events(reopened_since, end)
     late = {id_ for (id_,) in Clock.select(Clock.complaint).distinct().where(
         Clock.complaint.in_(maybe_open) & (Clock.due_at < end)
@@ -236,6 +235,16 @@ def _open_at(end):
         & (Clock.stopped_at.is_null() | (Clock.stopped_at >= end))
         & (Clock.paused_since.is_null() | (Clock.paused_since >= end))).tuples()}
     return {"open_at_end": maybe_open.count() - len(closed_then), "overdue_at_end": len(late - closed_then)}
+
+
+def _not_closed_at(end, *also):
+    """Ids of the complaints received before `end` with no closing time before it: the open ones
+    and those closed later, as two ranges of one index (closed_at first). Asked as one OR, the
+    database read every complaint ever received before the end (100,000 at a large dealership),
+    three times per period."""
+    received = Complaint.received_at < end
+    return (Complaint.select(Complaint.id).where(Complaint.closed_at.is_null(), received, *also)
+            + Complaint.select(Complaint.id).where(Complaint.closed_at >= end, received, *also))
 
 
 def _closed_by_events(ids, end):
