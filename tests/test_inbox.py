@@ -146,6 +146,31 @@ def test_the_default_inbox_reads_the_open_complaints_index(as_user, make_complai
             assert "complaint_open_deadlines" in plan, (sql, plan)
 
 
+def test_open_complaints_without_a_deadline_are_read_off_the_open_complaints_index(as_user, make_complaint,
+                                                                                   count_queries):
+    """The last part of a page (open complaints with no deadline running) in the order the open
+    complaints' index holds them: ordered by id alone, PostgreSQL walked the whole register in id
+    order looking for them, as most complaints (the closed ones) have no deadline."""
+    for i in range(40):
+        make_complaint(now=NOW - timedelta(days=i))
+    Complaint.update(status="closed", next_due_at=None).where(Complaint.id <= 32).execute()
+    Complaint.update(next_due_at=None).where(Complaint.id > 37).execute()
+    refresh_statistics()
+    client = as_user("care")
+    with count_queries() as q:
+        page = client.get("/inbox").get_data(as_text=True)
+    assert page.count("/complaints/TS-") == 8
+    no_deadline = [s for s in statements_of(q, "complaint")
+                   if '"next_due_at" IS NULL' in s[0] and "ORDER BY" in s[0] and "COUNT" not in s[0]]
+    assert no_deadline, q.queries
+    for sql, params in no_deadline:
+        assert 'ORDER BY "t1"."next_due_at", "t1"."id" LIMIT' in sql, sql
+        plan = query_plan(sql, params)
+        assert "complaint_pkey" not in plan, plan  # not the register walked in id order
+        if not SERVER_DATABASE:  # (PostgreSQL picks among its open-complaints indexes at a test's few rows)
+            assert "complaint_open_deadlines" in plan and "TEMP B-TREE" not in plan, plan
+
+
 def urgent_and_late(make_complaint):
     """Three complaints weeks late, one whose 2-hour first contact runs now, one with a day to go
     (calendar hours, so the order does not depend on the time of day the test runs)."""

@@ -171,15 +171,20 @@ def _segments(sort, open_only, now, with_no_deadline=True):
     # Among open complaints (IS_OPEN) this is read off the open complaints' own due-date index,
     # not the plain one's 90,000 empty entries of closed complaints.
     no_deadline = due.is_null()
+    # Open ones with no deadline are ordered as that index holds them (deadline, then id; the
+    # deadline is empty in all of them): ordered by id alone, PostgreSQL walked the whole
+    # register in id order looking for them (7 ms at 20,000), as it guesses from the closed
+    # ones that most complaints have no deadline. Closed ones are not in that index.
+    no_deadline_order = (due, Complaint.id) if open_only else (Complaint.id,)
     if sort == "urgency" and not open_only:
         sort = "-received"  # closed complaints have no deadline left to order by
     if sort == "urgency":
         by_due = (due, Complaint.id)
         parts = [((due >= now) & (due < now + SOON), by_due), (due < now, by_due), (due >= now + SOON, by_due)]
-        return parts + [(no_deadline, (Complaint.id,))] * with_no_deadline
+        return parts + [(no_deadline, no_deadline_order)] * with_no_deadline
     if sort in ("due", "-due"):
         by_due = (due.desc(), Complaint.id.desc()) if sort == "-due" else (due, Complaint.id)
-        return [(due.is_null(False), by_due)] + [(no_deadline, (Complaint.id,))] * with_no_deadline
+        return [(due.is_null(False), by_due)] + [(no_deadline, no_deadline_order)] * with_no_deadline
     if sort == "received":
         return [(None, (Complaint.received_at, Complaint.id))]
     # (id ascending: an index read backwards would satisfy "received_at DESC, id DESC", and
