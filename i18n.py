@@ -47,7 +47,7 @@ def install(app):
         newstyle=True)
     # _() and ngettext() called straight, not through Jinja's wrappers: a page says a hundred or
     # two strings, and each went through two context calls that cost more than the lookup
-    # (4 ms of the callback queue's page). They do what the wrappers do in an autoescaped
+    # (about 2 ms of the callback queue's page). They do what the wrappers do in an autoescaped
     # template, as all of ours are (.html): the translation is markup, the values are escaped
     # into it, and it is always a format string ("%%" is "%").
     app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
