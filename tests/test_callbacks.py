@@ -206,7 +206,7 @@ def test_the_callback_clerk_makes_closing_calls_where_the_showroom_says_so(app, 
     assert Call.get(Call.complaint == resolved(staff)).owner_role == "callback_clerk"
 
 
-def test_calls_are_reminded_and_escalated_by_the_same_sweep(app, staff):
+def test_calls_are_reminded_and_escalated_by_the_same_sweep(app, staff, as_user):
     record = delivery(date(2026, 11, 17), consultant=staff["front"])  # a Tuesday
     with app.app_context():
         schedule.create("delivery", [record], calendar_days.load_calendar(), sh(2026, 11, 17, 18, 0))
@@ -220,6 +220,9 @@ def test_calls_are_reminded_and_escalated_by_the_same_sweep(app, staff):
     assert (sales, "sales_3d", "overdue", ["care", "gm"]) in late
     assert CallStep.select().where(CallStep.call == sales).count() == 3
     assert Notification.select().where(Notification.call == sales).count() == 4
+    # Under the care manager's bell: the call, whose it is about and when it was due.
+    page = as_user("care").get("/notifications").get_data(as_text=True)
+    assert "销售顾问交车 3 日内回访 · 张伟" in page and "2026-11-20 17:30 前完成" in page
 
 
 def test_a_consultant_sees_and_records_only_their_own_calls(app, staff, as_user):
