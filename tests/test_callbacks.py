@@ -248,6 +248,20 @@ def test_the_figures_count_and_link_to_the_calls(app, staff, as_user):
     assert "<html" not in fragment and "今天已回访" in fragment
 
 
+def test_the_figures_follow_the_list_from_mine_to_everyones(app, staff, as_user):
+    """The list comes back as a fragment when the filter changes; its figures come along out of
+    band, for the calls now listed (they stayed the clerk's own when everyone's were listed)."""
+    make_calls(app, staff, day=date.today() - timedelta(days=2))
+    client = as_user("clerk")
+    page = client.get("/callbacks").get_data(as_text=True)
+    assert "hx-swap-oob" not in page and "whose=mine" in page
+    fragment = client.get("/callbacks?whose=all", headers={"HX-Request": "true"}).get_data(as_text=True)
+    start = fragment.index('<div id="call-figures"')
+    figures = fragment[start:fragment.index("</div>", fragment.index('class="counts"'))]
+    assert 'hx-swap-oob="true"' in figures and "whose=mine" not in figures
+    assert '/callbacks?when=overdue&amp;whose=all' in figures and "/callbacks/figures?whose=all" in figures
+
+
 def test_the_outcome_form_swaps_its_row_with_htmx(app, staff, as_user):
     call = make_calls(app, staff, day=date.today() - timedelta(days=2))["delivery_7d"]
     client = as_user("clerk")

@@ -48,6 +48,7 @@ def queue():
                   has_next=len(rows) > size, count=capped_count(calls.select(Call.id)), cap=COUNT_CAP,
                   page_url=_page_url,
                   ignored=ignored_filters(form), **_row_helpers(),
+                  oob=is_fragment(),  # the list changed: its figures come along (mine or everyone's)
                   **_figures(now, form.whose.data))
 
 

@@ -62,3 +62,15 @@ def test_the_clerk_works_through_the_queue(live_server, page, log_in, staff, sta
     page.goto(f"{live_server}/callbacks?when=done")
     expect(page.locator(".calls")).to_contain_text(complaint.number)
     expect(page.locator(".calls")).to_contain_text("5 分")
+
+
+def test_the_figures_follow_the_whose_filter(live_server, page, log_in, staff, staff_password):
+    deliveries(staff)  # the clerk's 7-day calls, and the consultant's own 3-day ones
+    log_in("clerk", staff_password)
+    page.goto(f"{live_server}/callbacks")
+    overdue_card = page.locator("#call-figures .counts a").nth(2)
+    expect(overdue_card).to_have_attribute("href", re.compile(r"whose=mine"))
+    page.select_option("#whose", "all")
+    expect(page).to_have_url(re.compile(r"whose=all"))
+    expect(overdue_card).to_have_attribute("href", re.compile(r"whose=all"))
+    expect(page.locator("#call-figures")).to_have_count(1)
