@@ -7,6 +7,7 @@ staff). Times go in and out as naive UTC (as stored); the calendar's zone decide
 which local day and hour a moment falls on.
 """
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -54,6 +55,17 @@ class Calendar:
         # A page of late calls or deadlines counts the same few spans of days on every row.
         object.__setattr__(self, "_spans", {})
         object.__setattr__(self, "_periods", {})
+        # The days that differ from their weekday, in order, each with what it changes (+1 an
+        # extra open day, -1 a holiday on an open weekday): a span counts them by two bisections.
+        changes = sorted([(day, 1) for day in self.makeup_days if self.week[day.weekday()] is None]
+                         + [(day, -1) for day in self.holidays
+                            if day not in self.makeup_days and self.week[day.weekday()] is not None])
+        object.__setattr__(self, "_change_days", [day for day, _change in changes])
+        running, totals = 0, [0]
+        for _day, change in changes:
+            running += change
+            totals.append(running)
+        object.__setattr__(self, "_change_totals", totals)  # totals[i]: the sum of the first i changes
 
     # -- days -----------------------------------------------------------------
 
@@ -124,11 +136,8 @@ class Calendar:
         for _ in range(rest):
             day += _ONE_DAY
             count += self.week[day.weekday()] is not None
-        for day in self.makeup_days:
-            count += first < day <= last and self.week[day.weekday()] is None
-        for day in self.holidays:
-            count -= first < day <= last and day not in self.makeup_days and self.week[day.weekday()] is not None
-        return count
+        days, totals = self._change_days, self._change_totals
+        return count + totals[bisect_right(days, last)] - totals[bisect_right(days, first)]
 
     # -- moments --------------------------------------------------------------
 
