@@ -167,7 +167,7 @@ def _row_helpers():
             written[form.closing] = str(write(form, PREFIX_MARK))
         return Markup(written[form.closing].replace(PREFIX_MARK, prefix))
     # (each row's links from one url_for a page: fifty rows made a hundred calls into the router)
-    before, after = url_for("callbacks.record", call_id=0).split("/0/")
+    before, after = url_for("callbacks.record", call_id=0).rsplit("/0/", 1)
     complaint_url = url_for("complaints.show", number="-").rstrip("-")
     # (labels translated once: a lazy label is translated again each time a row writes it)
     return {"outcome_form": outcome_form, "blank_fields": blank_fields, "scripts": for_language(get_locale()),
