@@ -270,7 +270,7 @@ def test_open_at_the_periods_end_reads_two_ranges_of_the_closing_time_index(octo
     """"Open at the end" counts the complaints with no closing time and those closed after the end,
     each a range of the (closed_at, received_at) index: as one OR it read every complaint received
     before the end (100,000), three times per period."""
-    from helpers import query_plan
+    from helpers import SERVER_DATABASE, query_plan
 
     from models import refresh_statistics
     refresh_statistics()
@@ -280,5 +280,12 @@ def test_open_at_the_periods_end_reads_two_ranges_of_the_closing_time_index(octo
     open_at_end = [(sql, params) for sql, params in q.statements if '"closed_at" IS NULL' in sql]
     assert len(open_at_end) == 3, q.queries  # the reopened ones, the late clocks', the count
     for sql, params in open_at_end:
+        assert "UNION ALL" in sql and '"closed_at" IS NULL) OR' not in sql, sql  # two ranges, not one OR
         plan = query_plan(sql, params)
-        assert plan.count("complaint_closed_at_received_at_reopen_count") >= 2, (sql, plan)
+        if SERVER_DATABASE:
+            # At a test's few rows PostgreSQL picks among its indexes as it likes (in one CI run it
+            # used this one for one of the two ranges only); what must hold is that no table is
+            # read whole.
+            assert "Seq Scan on complaint" not in plan, plan
+        else:
+            assert plan.count("complaint_closed_at_received_at_reopen_count") >= 2, (sql, plan)
