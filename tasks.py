@@ -38,6 +38,16 @@ def flask_app():
     return _app
 
 
+@huey.on_startup()
+def build_the_app():
+    """In each worker thread as the consumer starts: the app is built (once; the other threads
+    wait on the lock), so its modules are imported by one thread before any task runs. Two tasks
+    importing them side by side, the sweep and the delivery at the first minute, met a
+    half-imported module (babel: "cannot import name 'Locale' ... partially initialized") and
+    both failed that minute."""
+    flask_app()
+
+
 def _in_app(name, work):
     """Run work(now) inside the app with its own database connection, unless another
     live runner has the task (background.run_exclusive)."""
