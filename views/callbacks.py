@@ -1,7 +1,6 @@
 """The call-back forms: the queue of satisfaction calls, recording what each found, and
 deliveries and service visits typed in one at a time (imports: views/call_imports.py)."""
 from datetime import time, timedelta
-from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import get_locale
@@ -166,13 +165,11 @@ def _row_helpers():
         if form.closing not in written:
             written[form.closing] = str(write(form, PREFIX_MARK))
         return Markup(written[form.closing].replace(PREFIX_MARK, prefix))
-    # (each row's links from one url_for a page: fifty rows made a hundred calls into the router)
+    # (each row's record link from one url_for a page, as complaint_url does for the complaints')
     before, after = url_for("callbacks.record", call_id=0).rsplit("/0/", 1)
-    complaint_url = url_for("complaints.show", number="-").rstrip("-")
     # (labels translated once: a lazy label is translated again each time a row writes it)
     return {"outcome_form": outcome_form, "blank_fields": blank_fields, "scripts": for_language(get_locale()),
             "record_url": lambda call_id: f"{before}/{int(call_id)}/{after}",
-            "complaint_url": lambda number: complaint_url + quote(number, safe=""),
             "call_kinds": catalog.labels("call_kind"), "call_statuses": catalog.labels("call_status")}
 
 

@@ -1,7 +1,7 @@
 """The inbox: open complaints the user may see, filtered, searched, sorted, paged."""
 from datetime import time, timedelta
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, current_app, g, request, url_for
 from flask_login import current_user, login_required
 from peewee import JOIN, fn
 
@@ -216,10 +216,18 @@ def walks(segments, count, offset, limit):
     statuses" (3,000) sorted every match for each page, 15-35 ms; the walk reads a few hundred."""
     if len(segments) != 1 or segments[0][0] is not None or not count:
         return False
-    every = Complaint.select(fn.MAX(Complaint.id)).scalar() or 0  # (none is ever deleted)
+    every = _register_size()
     # The rows walked, about, against the rows read and sorted: a walk reads each row it passes
     # to test it, where the other way reads only matches off their index; so clearly fewer.
     return (offset + limit) * every * 4 < count * count
+
+
+def _register_size():
+    """About how many complaints the register holds (the highest id: none is ever deleted), read
+    once per request: walks() and walked() both need it."""
+    if "register_size" not in g:
+        g.register_size = Complaint.select(fn.MAX(Complaint.id)).scalar() or 0
+    return g.register_size
 
 
 def walked(query, order, offset, limit, count, stretch=None):
@@ -227,7 +235,7 @@ def walked(query, order, offset, limit, count, stretch=None):
     reading the register in that order a stretch at a time: each stretch's ids off the received
     time index, then those of them that match, in the same order."""
     if stretch is None:  # half as much again as the walk should need
-        every = Complaint.select(fn.MAX(Complaint.id)).scalar() or 0
+        every = _register_size()
         stretch = max(500, (offset + limit) * every // max(count, 1) * 3 // 2)
     received, newest_first = Complaint.received_at, order[0] is not Complaint.received_at
     rows, last, skip = [], None, offset
