@@ -354,6 +354,11 @@ def pages(long_timeline, phone):
         ("notifications, care manager", "care", "/notifications", False),
         ("callback queue", "clerk", "/callbacks", False),
         (f"monthly report, {last_month}", "care", f"/reports?month={last_month}", False),
+        # The review remembers a period's figures until the register changes (review/remembered.py):
+        # thirty days not asked for before, each request, are what the first view after a change costs.
+        ("monthly report, first view", "care", [f"/reports?from={day - timedelta(days=29)}&to={day}"
+                                                for day in (NOW.date() - timedelta(days=n) for n in range(1, 361))],
+         False),
     ]
 
 

@@ -1,6 +1,7 @@
 """The load generator of `make bench`, run as its own process so it takes no time from the server.
 
 Reads {"host", "port", "cases": [{"name", "path", "cookie", "htmx"}], "levels": [1, 8],
+(a case's "path" may be a list: each request then asks for the next one, round the list),
 "requests": {"1": n, "8": n}, "seconds": s} as JSON on stdin; for each case and concurrency
 level, `level` threads each keep one HTTP/1.1 connection open and send GETs one after another
 until the level's requests are done or `seconds` have passed. Writes, as JSON on stdout,
@@ -8,6 +9,7 @@ until the level's requests are done or `seconds` have passed. Writes, as JSON on
 A response that is not 200 stops the run: a benchmark of error pages would flatter the app.
 """
 import http.client
+import itertools
 import json
 import math
 import sys
@@ -23,24 +25,25 @@ def percentile(values, share):
 
 
 def fetch(connection, case):
+    path = case["path"] if isinstance(case["path"], str) else case["path"][next(case["turn"]) % len(case["path"])]
     headers = {"Cookie": case.get("cookie", ""), "Accept-Encoding": "identity"}
     if case.get("htmx"):
         headers["HX-Request"] = "true"
     start = time.perf_counter()
     try:
-        connection.request("GET", case["path"], headers=headers)
+        connection.request("GET", path, headers=headers)
         response = connection.getresponse()
     except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
         # the server closed a kept-alive connection that sat idle (gunicorn keeps one 2 s),
         # as a browser would see it: connect again, untimed
         connection.close()
         start = time.perf_counter()
-        connection.request("GET", case["path"], headers=headers)
+        connection.request("GET", path, headers=headers)
         response = connection.getresponse()
     body = response.read()
     elapsed = time.perf_counter() - start
     if response.status != 200:
-        raise RuntimeError(f"{case['name']}: {case['path']} answered {response.status}")
+        raise RuntimeError(f"{case['name']}: {path} answered {response.status}")
     return elapsed, len(body)
 
 
@@ -100,6 +103,7 @@ def main():
     plan = json.load(sys.stdin)
     results = {}
     for case in plan["cases"]:
+        case["turn"] = itertools.count()  # (thread-safe: the next path of a list)
         results[case["name"]] = {}
         for level in plan["levels"]:
             results[case["name"]][str(level)] = run_level(plan["host"], plan["port"], case, level,

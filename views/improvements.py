@@ -54,7 +54,7 @@ def _measure_asked():
         first, last = date.fromisoformat(request.args["from"]), date.fromisoformat(request.args["to"])
     except (KeyError, ValueError):
         return None, None
-    return ACTION_MEASURES[name](*bounds(first, last, current_calendar())), (first, last)
+    return Action.select().where(ACTION_MEASURES[name](*bounds(first, last, current_calendar()))), (first, last)
 
 
 def _with_people(query):

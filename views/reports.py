@@ -1,6 +1,7 @@
 """The monthly review page (policy §4.4.2): a period's figures beside the period before and
 the same period a year earlier, each count opening the complaints behind it."""
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from flask import Blueprint, make_response, request, url_for
 from flask_babel import gettext as _
@@ -11,7 +12,8 @@ import catalog
 from i18n import lazy_gettext as _l
 from models import Department, User, utcnow
 from review import charts, export
-from review.figures import DIMENSIONS, Rate, bounds, month_end, moved_since, period_figures, trend
+from review.figures import DIMENSIONS, Rate, bounds, month_end, moved_since
+from review.remembered import period_figures, trend
 from views import current_calendar, deny, render
 
 bp = Blueprint("reports", __name__)
@@ -139,14 +141,17 @@ def _rows(figures, names):
 
 
 def _drill_url(first, last):
-    """The inbox with the period's complaints, and one more filter when given."""
+    """The inbox with the period's complaints, and one more filter when given. (The inbox's
+    address is found once: a url_for for each of the page's hundred-odd counts was a fifth of it.)"""
+    inbox = url_for("inbox.index")
+
     def url(dimension=None, code=None, missed=None):
         args = {"status": "all", "received_from": first.isoformat(), "received_to": last.isoformat()}
         if missed:
             args["missed"] = missed
         if dimension in DRILL:
             args[DRILL[dimension]] = "nobody" if dimension == "handler_id" and code is None else (code or "")
-        return url_for("inbox.index", **args)
+        return f"{inbox}?{urlencode(args)}"
     return url
 
 
