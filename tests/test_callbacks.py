@@ -304,3 +304,17 @@ def test_every_row_of_the_queue_records_its_own_call(app, staff, as_user):
                                                               f"call{first.id}-comment": "很满意"}, htmx=True)
     body = refused.get_data(as_text=True)
     assert refused.status_code == 422 and "很满意" in body and f'name="call{first.id}-score"' in body
+
+
+def test_without_script_a_recorded_call_goes_back_to_the_queue_as_filtered(app, staff, as_user):
+    """The row's form carries the filtered queue's address; a plain post returns there, and
+    only to a path on this site."""
+    calls = make_calls(app, staff)
+    client = as_user("clerk")
+    page = client.get("/callbacks?kind=delivery_7d&whose=all").get_data(as_text=True)
+    first, second = calls["delivery_7d"], calls["delivery_25d"]
+    assert f'name="call{first.id}-next" value="/callbacks?kind=delivery_7d&amp;whose=all"' in page
+    back = outcome(client, first, outcome="satisfied", score="5", next="/callbacks?kind=delivery_7d&whose=all")
+    assert back.status_code == 303 and back.headers["Location"].endswith("/callbacks?kind=delivery_7d&whose=all")
+    elsewhere = outcome(client, second, outcome="satisfied", score="5", next="//evil.example/callbacks")
+    assert elsewhere.status_code == 303 and elsewhere.headers["Location"].endswith("/callbacks")

@@ -1,5 +1,7 @@
 """Helpers shared by the blueprints."""
+import re
 from datetime import UTC
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, g, make_response, render_template, request
@@ -9,6 +11,19 @@ import audit
 from deadlines import calendar_days
 from models import Complaint
 from permissions import can_view
+
+# Browsers drop tabs and newlines anywhere in a URL, trim spaces and controls, and
+# read "\\" as "/": any of these could turn "/\t/evil" into "//evil" after a check.
+_UNSAFE_IN_PATH = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
+
+
+def local_path(target):
+    """`target` when it is a path on this site (to go back to after a form), else None."""
+    if target and target.startswith("/") and not target.startswith("//") and not _UNSAFE_IN_PATH.search(target):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return None
 
 
 def is_fragment():

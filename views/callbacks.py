@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from peewee import JOIN, fn
 from wtforms.fields.choices import SelectChoice
@@ -15,7 +16,7 @@ from callback_forms import CallFilter, CallOutcomeForm, DeliveryForm, ServiceVis
 from callbacks import figures, outcomes, schedule
 from callbacks.scripts import for_language
 from models import Call, Complaint, Delivery, ServiceVisit, User, db, utcnow
-from views import COUNT_CAP, capped_count, current_calendar, deny, is_fragment, render
+from views import COUNT_CAP, capped_count, current_calendar, deny, is_fragment, local_path, render
 from views.inbox import ignored_filters
 
 bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
@@ -168,7 +169,10 @@ def _row_helpers():
     # (each row's record link from one url_for a page, as complaint_url does for the complaints')
     before, after = url_for("callbacks.record", call_id=0).rsplit("/0/", 1)
     # (labels translated once: a lazy label is translated again each time a row writes it)
+    # (the CSRF token and the way back, the same on every row: found once)
+    back_to = request.full_path if request.endpoint == "callbacks.queue" else ""
     return {"outcome_form": outcome_form, "blank_fields": blank_fields, "scripts": for_language(get_locale()),
+            "page_token": generate_csrf(), "back_to": back_to,
             "record_url": lambda call_id: f"{before}/{int(call_id)}/{after}",
             "call_kinds": catalog.labels("call_kind"), "call_statuses": catalog.labels("call_status")}
 
@@ -198,7 +202,8 @@ def record(call_id):
     if not is_fragment():
         if status == 200:
             flash(_("Call recorded: %(customer)s.", customer=call.customer_name))
-            return redirect(request.form.get("next") or url_for("callbacks.queue"), code=303)
+            # back to the queue as it was filtered (the row's form names its fields by the call)
+            return redirect(local_path(request.form.get(f"call{call.id}-next")) or url_for("callbacks.queue"), code=303)
         return render("callbacks/failed.html", call=_with_base(Call.select().where(Call.id == call.id)).get(),
                       call_form=form, status=status, **_row_helpers())
     response = render("callbacks/_row.html", call=_with_base(Call.select().where(Call.id == call.id)).get(),
