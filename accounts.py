@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from peewee import OperationalError
 
 import catalog
-from models import Department, LoginSession, User, UserRole, db, utcnow
+from models import Bound, Department, LoginSession, User, UserRole, db, kept, utcnow
 
 hasher = PasswordHasher()
 # argon2 holds its memory cost (64 MiB at argon2-cffi's defaults) for as long as a hash runs:
@@ -79,6 +79,10 @@ def start_session(user, now, ip="", user_agent=""):
     return token
 
 
+_live_session = kept(lambda: LoginSession.select(LoginSession, User).join(User)
+                     .where((LoginSession.token_hash == Bound("token")) & LoginSession.ended_at.is_null()).limit(1))
+
+
 def session_user(token, now, idle, absolute, seen=True):
     """(user, None) for a live session; (None, why) for one that just ended or none.
 
@@ -86,9 +90,7 @@ def session_user(token, now, idle, absolute, seen=True):
     for requests a page makes by itself (the bell's polling), which are no sign of
     someone at the keyboard.
     """
-    row = (LoginSession.select(LoginSession, User).join(User)
-           .where((LoginSession.token_hash == _token_hash(token or "")) & LoginSession.ended_at.is_null())
-           .first())
+    row = next(iter(_live_session(token=_token_hash(token or ""))), None)
     if row is None or not row.user.active:
         return None, None
     why = "idle" if now - row.last_seen_at > idle else "expired" if now - row.created_at > absolute else None

@@ -3,6 +3,7 @@
 Models hold no policy: the lifecycle lives in workflow.py, who may see what in
 permissions.py. Times are naive UTC datetimes.
 """
+import collections
 import json
 import os
 import time
@@ -23,6 +24,7 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    Node,
     PostgresqlDatabase,
     SqliteDatabase,
     TextField,
@@ -163,6 +165,44 @@ def _stored_as(field):
     return lambda value: value if value is None or type(value) is kind else convert(value)
 
 
+class Bound(Node):
+    """A value named in a kept statement's query, given each time the statement runs."""
+
+    def __init__(self, name):
+        super().__init__()
+        self.name = name
+
+    def __sql__(self, ctx):
+        # The place of a parameter, and how the field beside it converts a value (as ctx.value would).
+        ctx._values.append(_Slot(self.name, ctx.state.converter))
+        return ctx.literal(ctx.state.param or "?")
+
+
+_Slot = collections.namedtuple("_Slot", "name convert")
+
+
+def kept(build):
+    """A statement run on every request (who is logged in, their roles, the unread count, a
+    setting, the calendar), its SQL text written once per process and kind of database.
+
+    `build()` makes the query once, with Bound("name") where a value goes; calling the kept
+    statement with name=value runs it and gives its rows as the query would. Peewee writes a
+    statement's text anew each time it runs: for these it cost more than the database (the
+    bell, which every open page asks for each minute, spent a third of its time on it)."""
+    written = {}
+
+    def run(**values):
+        kind = type(db.obj)
+        if kind not in written:  # (two threads may both write it once: the same text)
+            query = build()
+            written[kind] = (query, *query.sql())
+        query, sql, params = written[kind]
+        args = [(p.convert(values[p.name]) if p.convert else values[p.name]) if isinstance(p, _Slot) else p
+                for p in params]
+        return query._get_cursor_wrapper(db.execute_sql(sql, args))
+    return run
+
+
 def lock_for_update(query):
     return query if isinstance(db.obj, SqliteDatabase) else query.for_update()
 
@@ -225,7 +265,7 @@ class User(BaseModel, UserMixin):
     @property
     def roles(self):
         if not hasattr(self, "_roles"):
-            self._roles = {r.role for r in UserRole.select().where(UserRole.user == self)}
+            self._roles = {role for (role,) in _roles_of(user=self.id)}
         return self._roles
 
     def has_role(self, *roles):
@@ -273,6 +313,9 @@ class UserRole(BaseModel):
 
     class Meta:
         indexes = ((("user", "role"), True),)
+
+
+_roles_of = kept(lambda: UserRole.select(UserRole.role).where(UserRole.user == Bound("user")).tuples())
 
 
 class NumberCounter(BaseModel):
@@ -584,13 +627,17 @@ class Setting(BaseModel):
 
     @classmethod
     def read(cls, key, default=None):
-        row = cls.get_or_none(cls.key == key)
-        return json.loads(row.value) if row else default
+        row = next(iter(_setting_value(key=key)), None)
+        return json.loads(row[0]) if row else default
 
     @classmethod
     def write(cls, key, value):
         cls.insert(key=key, value=json.dumps(value)).on_conflict(
             conflict_target=[cls.key], update={cls.value: json.dumps(value)}).execute()
+
+
+_setting_value = kept(lambda: Setting.select(Setting.value).where(Setting.key == Bound("key")).limit(1).tuples())
+calendar_day_kinds = kept(lambda: CalendarDay.select(CalendarDay.day, CalendarDay.kind).tuples())
 
 
 class Escalation(BaseModel):

@@ -21,12 +21,13 @@ from email.message import EmailMessage
 from babel import Locale
 from flask import current_app, has_app_context
 from flask_babel import force_locale
+from peewee import fn
 
 import catalog
 import outbound
 from i18n import gettext as _
 from i18n import lazy_gettext as _l
-from models import Notification, Outbox, User, WriterTurns, bulk_insert, db
+from models import Bound, Notification, Outbox, User, WriterTurns, bulk_insert, db, kept
 
 WEBHOOK_FORMATS = ("wecom", "dingtalk", "json")
 MAX_BACKOFF_MINUTES = 60
@@ -221,8 +222,12 @@ def _link(complaint):
     return f"{base}/complaints/{complaint.number}" if base else f"/complaints/{complaint.number}"
 
 
+_unread = kept(lambda: Notification.select(fn.COUNT(Notification.id))
+               .where((Notification.user == Bound("user")) & Notification.read_at.is_null()).tuples())
+
+
 def unread_count(user):
-    return Notification.select().where((Notification.user == user) & Notification.read_at.is_null()).count()
+    return next(iter(_unread(user=user)))[0]
 
 
 PRUNE_BATCH = 5000

@@ -15,7 +15,7 @@ import chinese_calendar
 from flask import current_app, has_app_context
 
 from deadlines.workdays import Calendar, Hours
-from models import CalendarDay, Setting
+from models import CalendarDay, Setting, calendar_day_kinds
 
 DEFAULT_DAY = {"open": True, "start": "08:30", "lunch_start": "12:00", "lunch_end": "13:30", "end": "17:30"}
 # 4S showrooms usually open every day: seven days at the same hours until the administrator says otherwise.
@@ -39,15 +39,15 @@ def _hours(entry):
 
 def load_calendar(tz=None):
     """The working-day calendar as the administrator keeps it."""
-    days = list(CalendarDay.select(CalendarDay.day, CalendarDay.kind))
+    days = list(calendar_day_kinds())  # (day, kind)
     entries = week()
     opening = [e for e in entries if e["open"]]
     standard = _hours(opening[0] if opening else DEFAULT_DAY)  # the hours of an extra open day on a closed weekday
     if tz is None:
         tz = current_app.config["TIMEZONE"] if has_app_context() else "Asia/Shanghai"
     return Calendar(
-        holidays=frozenset(d.day for d in days if d.kind == "holiday"),
-        makeup_days=frozenset(d.day for d in days if d.kind in OPEN_KINDS),
+        holidays=frozenset(day for day, kind in days if kind == "holiday"),
+        makeup_days=frozenset(day for day, kind in days if kind in OPEN_KINDS),
         week=tuple(_hours(e) if e["open"] else None for e in entries),
         work_start=standard.start, work_end=standard.end, lunch_start=standard.lunch_start,
         lunch_end=standard.lunch_end, tz=tz)

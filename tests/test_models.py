@@ -120,3 +120,27 @@ def test_bulk_insert_stores_what_a_save_stores(make_complaint):
     escalations = stored(Escalation, first_step.id)
     assert escalations[1] == {**escalations[0], "level": "before"}
     assert Clock.get_by_id(saved.id + 1).due_at == NOW + timedelta(hours=2, microseconds=5)
+
+
+def test_a_kept_statement_is_written_once_and_runs_with_each_calls_values(staff):
+    """The statements every request runs keep their SQL text; each run still gets its own values,
+    converted as the query would convert them (a user, or its id), and the same rows."""
+    from models import Bound, LoginSession, User, UserRole, kept
+    built = []
+
+    def build():
+        built.append(1)
+        return (UserRole.select(UserRole.role)
+                .where((UserRole.user == Bound("user")) & (UserRole.role != Bound("skip")))
+                .order_by(UserRole.role).tuples())
+    roles_of = kept(build)
+    care, clerk = staff["care"], staff["clerk"]
+    assert [role for (role,) in roles_of(user=care, skip="")] == sorted(care.roles)
+    assert [role for (role,) in roles_of(user=clerk.id, skip="")] == sorted(clerk.roles)
+    assert [role for (role,) in roles_of(user=care.id, skip="care_manager")] == sorted(care.roles - {"care_manager"})
+    assert len(built) == 1
+    # Rows of a join come back as the query gives them: a session with its user.
+    LoginSession.create(token_hash="h", user=clerk, created_at=NOW, last_seen_at=NOW)
+    live = kept(lambda: LoginSession.select(LoginSession, User).join(User).where(LoginSession.token_hash == Bound("t")))
+    (row,) = list(live(t="h"))
+    assert row.user.username == "clerk" and row.created_at == NOW and not list(live(t="other"))
