@@ -15,7 +15,7 @@ from peewee import SQL, SqliteDatabase
 
 import catalog
 from i18n import lazy_gettext as _l
-from models import CaseStudy, Event, db, write_transaction
+from models import Bound, CaseStudy, Event, db, kept, write_transaction
 
 FTS_TABLE = "casestudy_text"
 HIDDEN = "***"
@@ -131,15 +131,20 @@ def search(q, category=None):
     return query.order_by(CaseStudy.updated_at.desc(), CaseStudy.id.desc())
 
 
+# (a complaint's page reads both: their statements' text written once, models.kept)
+_latest_of_category = kept(lambda: CaseStudy.select().where((CaseStudy.category == Bound("category"))
+                                                            & (CaseStudy.complaint != Bound("complaint")))
+                           .order_by(CaseStudy.updated_at.desc(), CaseStudy.id.desc()).limit(Bound("limit")))
+_of_complaint = kept(lambda: CaseStudy.select().where(CaseStudy.complaint == Bound("complaint")).limit(1))
+
+
 def same_category(complaint, limit=3):
     """'How we handled this before': the latest cases of the complaint's category, not its own."""
-    return list(CaseStudy.select().where((CaseStudy.category == complaint.category)
-                                         & (CaseStudy.complaint != complaint.id))
-                .order_by(CaseStudy.updated_at.desc(), CaseStudy.id.desc()).limit(limit))
+    return list(_latest_of_category(category=complaint.category, complaint=complaint.id, limit=limit))
 
 
 def of_complaint(complaint):
-    return CaseStudy.get_or_none(CaseStudy.complaint == complaint.id)
+    return next(iter(_of_complaint(complaint=complaint.id)), None)
 
 
 def can_edit(user):

@@ -15,7 +15,7 @@ from peewee import JOIN
 import catalog
 import process
 from i18n import lazy_gettext as _l
-from models import CompensationItem, User
+from models import Bound, CompensationItem, User, kept
 
 
 def needs_approval(kind, amount, settings=None):
@@ -38,12 +38,19 @@ def approver_roles(settings=None):
         else ["general_manager"]
 
 
+def _items_with_deciders():
+    decider = User.alias()
+    return (CompensationItem.select(CompensationItem, decider)
+            .join(decider, JOIN.LEFT_OUTER, on=(CompensationItem.decided_by == decider.id), attr="decided_by")
+            .where(CompensationItem.complaint == Bound("complaint")).order_by(CompensationItem.id))
+
+
+_items = kept(_items_with_deciders)
+
+
 def items_of(complaint):
     """The complaint's items with who decided each: one query."""
-    decider = User.alias()
-    return list(CompensationItem.select(CompensationItem, decider)
-                .join(decider, JOIN.LEFT_OUTER, on=(CompensationItem.decided_by == decider.id), attr="decided_by")
-                .where(CompensationItem.complaint == complaint.id).order_by(CompensationItem.id))
+    return list(_items(complaint=complaint.id))
 
 
 def awaiting(complaint):

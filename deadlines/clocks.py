@@ -7,7 +7,7 @@ from peewee import Case, fn
 
 from deadlines import ladder
 from deadlines.rules import due_after, ensure_defaults, rule_for
-from models import Clock, ClockPause, WaitReason
+from models import Bound, Clock, ClockPause, WaitReason, kept
 
 
 def start(complaint, kind, at, calendar):
@@ -161,8 +161,11 @@ def on_time(clock):
     return None if clock.met_at is None else not clock.met_late
 
 
+_clocks = kept(lambda: Clock.select().where(Clock.complaint == Bound("complaint")).order_by(Clock.started_at, Clock.id))
+
+
 def clocks_of(complaint):
-    return list(Clock.select().where(Clock.complaint == complaint).order_by(Clock.started_at, Clock.id))
+    return list(_clocks(complaint=complaint))
 
 
 def urgency(due_at, now, calendar):

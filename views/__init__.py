@@ -9,7 +9,7 @@ from flask_login import current_user
 
 import audit
 from deadlines import calendar_days
-from models import Complaint
+from models import Bound, Complaint, kept
 from permissions import can_view
 
 # Browsers drop tabs and newlines anywhere in a URL, trim spaces and controls, and
@@ -59,9 +59,12 @@ def abort_unless(allowed):
         deny(403)
 
 
+_numbered = kept(lambda: Complaint.select().where(Complaint.number == Bound("number")).limit(1))
+
+
 def get_complaint_or_404(number):
     """The complaint with this number if the current user may see it; else 404."""
-    complaint = Complaint.get_or_none(Complaint.number == number)
+    complaint = next(iter(_numbered(number=number)), None)
     if complaint is None:
         abort(404)
     if not can_view(current_user, complaint):

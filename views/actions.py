@@ -13,7 +13,7 @@ import forms
 import guidance
 import workflow
 from deadlines import clocks
-from models import Action, Attachment, Call, Complaint, Department, Event, PartsLine, Penalty, User, utcnow
+from models import Action, Attachment, Bound, Call, Complaint, Department, Event, PartsLine, Penalty, User, kept, utcnow
 from permissions import can, can_view
 from views import abort_unless, get_complaint_or_404, is_fragment, render, to_local, to_utc
 
@@ -197,9 +197,9 @@ def detail_context(complaint, failed=None, whole_timeline=False):
     return {"complaint": complaint, "actions": actions, "forms": forms, "primary": primary,
             "failed_action": failed[0] if failed else None,
             **timeline_context(complaint, whole_timeline), "clocks": clocks.clocks_of(complaint),
-            "parts": list(PartsLine.select().where(PartsLine.complaint == complaint).order_by(PartsLine.id)),
+            "parts": list(_parts(complaint=complaint)),
             "attachments": Attachment.on(complaint), "repeats": _repeats(complaint),
-            "found_by": Call.select().where(Call.complaint_found == complaint).first(),
+            "found_by": next(iter(_found_by(complaint=complaint)), None),
             "improvement_actions": improvement_actions(complaint),
             "compensation_items": compensation.items_of(complaint),
             "case": cases.of_complaint(complaint), "cases_before": cases.same_category(complaint),
@@ -208,6 +208,21 @@ def detail_context(complaint, failed=None, whole_timeline=False):
             "guidance_shown": guidance.for_complaint(complaint.status, complaint.customer_type,
                                                      str(get_locale()))}
 
+
+# What the page reads by the complaint's id, each statement's text written once (models.kept).
+_parts = kept(lambda: PartsLine.select().where(PartsLine.complaint == Bound("complaint")).order_by(PartsLine.id))
+_found_by = kept(lambda: Call.select().where(Call.complaint_found == Bound("complaint")).limit(1))
+_repeating = kept(lambda: Complaint.select().where(Complaint.repeat_of == Bound("complaint"))
+                  .order_by(Complaint.received_at))
+
+
+def _actions_with_owners():
+    owner = User.alias()
+    return (Action.select(Action, owner).join(owner, on=(Action.owner == owner.id), attr="owner")
+            .where(Action.complaint == Bound("complaint")).order_by(Action.id))
+
+
+_improvement_actions = kept(_actions_with_owners)
 
 TIMELINE_LATEST = 50  # entries a complaint's page shows before "show the earlier entries"
 
@@ -237,15 +252,13 @@ def _accountability(complaint):
 
 def improvement_actions(complaint):
     """The complaint's improvement actions with their owners: one query."""
-    owner = User.alias()
-    return list(Action.select(Action, owner).join(owner, on=(Action.owner == owner.id), attr="owner")
-                .where(Action.complaint == complaint).order_by(Action.id))
+    return list(_improvement_actions(complaint=complaint))
 
 
 def _repeats(complaint):
     """(earlier, [later…]): the complaint it repeats and those repeating it, each with whether the user may open it."""
     earlier = complaint.repeat_of if complaint.repeat_of_id else None
-    later = list(Complaint.select().where(Complaint.repeat_of == complaint).order_by(Complaint.received_at))
+    later = list(_repeating(complaint=complaint))
     for c in ([earlier] if earlier else []) + later:
         c.visible = can_view(current_user, c)
     return earlier, later

@@ -168,9 +168,9 @@ def _row_helpers():
         return Markup(written[form.closing].replace(PREFIX_MARK, prefix))
     # (each row's record link from one url_for a page, as complaint_url does for the complaints')
     before, after = url_for("callbacks.record", call_id=0).rsplit("/0/", 1)
-    # (labels translated once: a lazy label is translated again each time a row writes it)
     # (the CSRF token and the way back, the same on every row: found once)
     back_to = request.full_path if request.endpoint == "callbacks.queue" else ""
+    # (labels translated once: a lazy label is translated again each time a row writes it)
     return {"outcome_form": outcome_form, "blank_fields": blank_fields, "scripts": for_language(get_locale()),
             "page_token": generate_csrf(), "back_to": back_to,
             "record_url": lambda call_id: f"{before}/{int(call_id)}/{after}",
