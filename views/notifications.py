@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 from peewee import JOIN
 
 import notify
-from models import Action, Call, Clock, Complaint, Notification, User, utcnow
+from models import Action, Bound, Call, Clock, Complaint, Notification, User, kept, utcnow
 from views import deny, render
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -19,12 +19,9 @@ def index():
     """Unread urgent news (an unhappy customer, a product-quality or major complaint) on top
     until read; then everything, newest first, a page at a time."""
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    mine = Notification.user == current_user.id
-    on_top = Notification.kind.in_(STAY_ON_TOP) & Notification.read_at.is_null()
-    urgent = list(_with_details(mine & on_top).limit(PAGE))
-    rest = list(_with_details(mine & ~on_top)
-                .limit(PAGE + 1).offset((page - 1) * PAGE))
-    return render("notifications/index.html", urgent=urgent if page == 1 else [], items=rest[:PAGE],
+    urgent = list(_on_top(user=current_user.id)) if page == 1 else []
+    rest = list(_the_rest(user=current_user.id, offset=(page - 1) * PAGE))
+    return render("notifications/index.html", urgent=urgent, items=rest[:PAGE],
                   page=page, has_next=len(rest) > PAGE, unread=notify.unread_count(current_user))
 
 
@@ -42,6 +39,13 @@ def _with_details(where):
             .switch(Notification).join(Call, JOIN.LEFT_OUTER)
             .switch(Notification).join(Action, JOIN.LEFT_OUTER)
             .where(where).order_by(Notification.created_at.desc(), Notification.id.desc()))
+
+
+ON_TOP = Notification.kind.in_(STAY_ON_TOP) & Notification.read_at.is_null()
+# (the page's two statements, their SQL text written once: models.kept)
+_on_top = kept(lambda: _with_details((Notification.user == Bound("user")) & ON_TOP).limit(PAGE))
+_the_rest = kept(lambda: _with_details((Notification.user == Bound("user")) & ~ON_TOP)
+                 .limit(PAGE + 1).offset(Bound("offset")))
 
 
 @bp.get("/bell")
