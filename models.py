@@ -183,9 +183,8 @@ _Slot = collections.namedtuple("_Slot", "name convert")
 
 def kept(build):
     """A statement of one shape that runs on every request (who is logged in, their roles, the
-    unread count, a setting, the calendar) or on every complaint's page (the complaint, its
-    clocks, parts, attachments, compensation items, improvement actions, cases), its SQL text
-    written once per process and kind of database.
+    unread count, a setting, the calendar) or on a page staff open all day (a complaint's, the
+    notifications), its SQL text written once per process and kind of database.
 
     `build()` makes the query once, with Bound("name") where a value goes; calling the kept
     statement with name=value runs it and gives its rows as the query would. Peewee writes a
