@@ -27,7 +27,7 @@ import catalog
 import outbound
 from i18n import gettext as _
 from i18n import lazy_gettext as _l
-from models import Bound, Notification, Outbox, User, WriterTurns, bulk_insert, db, kept
+from models import Bound, Ids, Notification, Outbox, User, WriterTurns, bulk_insert, db, kept
 
 WEBHOOK_FORMATS = ("wecom", "dingtalk", "json")
 MAX_BACKOFF_MINUTES = 60
@@ -130,11 +130,11 @@ def _replace_unread(rows):
         keys = {(r["user"], r["complaint"], r["kind"]) for r in chunk}
         older = (Notification.select(Notification.id, Notification.user, Notification.complaint, Notification.kind)
                  .where(Notification.read_at.is_null()
-                        & Notification.complaint.in_({r["complaint"] for r in chunk})
-                        & Notification.user.in_({r["user"] for r in chunk})).tuples())
+                        & Notification.complaint.in_(Ids({r["complaint"] for r in chunk}))
+                        & Notification.user.in_(Ids({r["user"] for r in chunk}))).tuples())
         stale = [id_ for id_, user, complaint, kind in older if (user, complaint, kind) in keys]
         if stale:
-            Notification.delete().where(Notification.id.in_(stale)).execute()
+            Notification.delete().where(Notification.id.in_(Ids(stale))).execute()
 
 
 def message(kind, complaint, clock, language, calendar):

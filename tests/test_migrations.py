@@ -6,6 +6,7 @@ from datetime import timedelta
 from helpers import ROOT, sqlite_only
 
 import accounts
+import migrations
 from deadlines import calendar_days
 from migrations import open_and_upgrade
 from models import Action, Clock, CompensationItem, Complaint, Notification, Setting, User, db, utcnow
@@ -92,6 +93,44 @@ def test_an_index_made_before_its_column_by_an_earlier_upgrade_is_rebuilt(tmp_pa
         assert db.execute_sql("PRAGMA integrity_check").fetchall() == [("ok",)]
     finally:
         db.close()
+
+
+def test_single_column_indexes_a_wider_index_serves_are_dropped(app):
+    """Each index is one more tree a sweep writes for each of its thousands of rows: the ones on
+    a column that a wider index already starts with are not made, and an upgrade drops them."""
+    served = {"notification": ("notification_user_id", "notification_user_id_read_at_created_at"),
+              "escalation": ("escalation_clock_id", "escalation_clock_id_level_due_day"),
+              "clock": ("clock_complaint_id", "clock_complaint_id_kind")}
+
+    def indexes(table):
+        return {index.name for index in db.get_indexes(table)}
+    for table, (narrow, wide) in served.items():
+        assert wide in indexes(table) and narrow not in indexes(table)
+        column = wide.removeprefix(table + "_").split("_id")[0] + "_id"
+        db.execute_sql(f'CREATE INDEX "{narrow}" ON "{table}" ("{column}")')  # as an earlier release made it
+        assert narrow in indexes(table)
+    open_and_upgrade(app.config["DATABASE_URL"])  # the next start
+    for table, (narrow, wide) in served.items():
+        assert wide in indexes(table) and narrow not in indexes(table)
+
+
+def test_an_index_another_worker_dropped_first_does_not_stop_the_start(app, monkeypatch):
+    """The web workers and the consumer upgrade side by side as they start: an index a step drops
+    may be gone by the time it acts ("no such index" failed a worker, and gunicorn stopped)."""
+    db.execute_sql('CREATE INDEX "notification_user_id" ON "notification" ("user_id")')  # an earlier release's
+    kind = type(db.obj)
+    looked = kind.get_indexes
+
+    def the_other_worker_drops_it_meanwhile(database, table, schema=None):
+        found = looked(database, table, schema)
+        database.execute_sql('DROP INDEX IF EXISTS "notification_user_id"')
+        return found
+    monkeypatch.setattr(kind, "get_indexes", the_other_worker_drops_it_meanwhile)
+    step = migrations._drop_index("notification", "notification_user_id")
+    step(db.obj, migrations._migrator(db.obj))  # this worker's step
+    monkeypatch.undo()
+    assert "notification_user_id" not in {index.name for index in db.get_indexes("notification")}
+    open_and_upgrade(app.config["DATABASE_URL"])  # and the next start
 
 
 def test_a_new_install_keeps_its_seven_day_week_after_a_restart(app, make_complaint):

@@ -122,6 +122,22 @@ def test_bulk_insert_stores_what_a_save_stores(make_complaint):
     assert Clock.get_by_id(saved.id + 1).due_at == NOW + timedelta(hours=2, microseconds=5)
 
 
+def test_a_list_of_ids_picks_the_rows_peewees_own_list_picks(make_complaint):
+    """The sweep writes its long lists of ids as one run of placeholders (models.Ids)."""
+    from models import Ids
+    first, second, third = make_complaint(), make_complaint(), make_complaint()
+
+    def picked(ids):
+        # (a value after the list: each parameter must keep its place)
+        return {c.id for c in Complaint.select(Complaint.id).where(Complaint.id.in_(Ids(ids))
+                                                                   & (Complaint.customer_name != "无此人"))}
+    assert picked([first.id, third.id]) == {first.id, third.id}
+    assert picked(iter([third.id])) == {third.id}
+    assert picked([]) == set()
+    assert Complaint.update(customer_name="改").where(Complaint.id.in_(Ids([second.id, third.id]))).execute() == 2
+    assert [c.customer_name == "改" for c in Complaint.select().order_by(Complaint.id)] == [False, True, True]
+
+
 def test_a_kept_statement_is_written_once_and_runs_with_each_calls_values(staff):
     """The statements every request runs keep their SQL text; each run still gets its own values,
     converted as the query would convert them (a user, or its id), and the same rows."""
