@@ -9,6 +9,7 @@ import accounts
 import audit
 import backups
 import catalog
+import launcher
 import migrations
 import running
 from deadlines import calendar_days, rules
@@ -102,11 +103,10 @@ def seed_demo_command(complaints):
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 serves the whole LAN.")
 @click.option("--port", default=8000, show_default=True)
-@click.option("--threads", default=4, show_default=True, help="Threads per web server process.")
+@click.option("--threads", default=launcher.THREADS, show_default=True, help="Threads per web server process.")
 @click.option("--workers", default=0, help="Web server processes (default: one per core, or WEB_WORKERS).")
 def serve_command(host, port, threads, workers):
     """Run the web server and the task consumer together, restarting either if it dies."""
-    import launcher
     launcher.run(host, port, threads, workers or None)
 
 
