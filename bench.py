@@ -14,7 +14,6 @@ about 5,000 with a deadline running late, 390,000 deadlines, 790,000 timeline en
 Prints one table and writes the figures as JSON (BENCH_JSON, else bench.json in the folder).
 Asserts nothing: `make test` has no timing assertions.
 """
-import gc
 import http.cookiejar
 import io
 import json
@@ -303,8 +302,6 @@ def bench_sweeps(app):
     User.update(email="manager@example.com", email_kinds="overdue,due_today,reminder").where(
         User.username.in_(["care", "gm"])).execute()
     results = []
-    gc.collect()
-    gc.freeze()  # as the consumer does once started (tasks.build_the_app)
     for due, email in SWEEP_RUNS:
         ids = running[:due]
         due = len(ids)  # (fewer at a small BENCH_COMPLAINTS)
@@ -330,7 +327,6 @@ def bench_sweeps(app):
         Escalation.delete().where(Escalation.clock.in_(ids)).execute()
         Notification.delete().where(Notification.created_at == start).execute()
         Outbox.delete().where(Outbox.created_at == start).execute()
-    gc.unfreeze()
     app.config["SMTP_HOST"] = ""
     User.update(email="", email_kinds="").where(User.username.in_(["care", "gm"])).execute()
     return results

@@ -3,7 +3,6 @@
 SQLite-backed by default (no server to install); a dealer group sets
 HUEY_URL=redis://… to use Redis instead. Tasks are thin calls into the app.
 """
-import gc
 import os
 import threading
 from datetime import datetime
@@ -45,15 +44,8 @@ def build_the_app():
     wait on the lock), so its modules are imported by one thread before any task runs. Two tasks
     importing them side by side, the sweep and the delivery at the first minute, met a
     half-imported module (babel: "cannot import name 'Locale' ... partially initialized") and
-    both failed that minute.
-
-    Then what start-up made is left out of garbage collection, as in the web workers
-    (gunicorn.conf.py): a sweep after an outage makes tens of thousands of rows, and the full
-    collections they set off walked the whole app each time (a 1,000-deadline sweep took from
-    106 to 153 ms from one run to the next; 106-125 ms with this)."""
+    both failed that minute."""
     flask_app()
-    gc.collect()
-    gc.freeze()
 
 
 def _in_app(name, work):
