@@ -243,7 +243,8 @@ STEPS = [
     # Single-column indexes that a wider index starting with the same column already serves.
     _drop_index("notification", "notification_user_id"),
     _drop_index("escalation", "escalation_clock_id"),
-    _drop_index("clock", "clock_complaint_id"),
+    # (Not clock.complaint_id, though (complaint_id, kind) starts with it: without it PostgreSQL
+    # planned the review's twelve-month trend at 180 ms instead of 40.)
 ]
 
 

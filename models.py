@@ -608,8 +608,7 @@ class ClockRule(BaseModel):
 
 class Clock(BaseModel):
     """One deadline of one complaint: started by an event, met by another."""
-    # No index of its own: the (complaint, kind) index below starts with it.
-    complaint = ForeignKeyField(Complaint, backref="clocks", on_delete="CASCADE", index=False)
+    complaint = ForeignKeyField(Complaint, backref="clocks", on_delete="CASCADE")
     kind = CharField(max_length=30)
     started_at = DateTimeField()
     original_due_at = DateTimeField()

@@ -135,10 +135,11 @@ def _sweep_batch(due, now, calendar, enabled, directory, report):
     for clock in due:
         times = step_times(clock, calendar)
         steps = [(level, at) for level, at in times if at <= now and level not in done[clock.id] and enabled.get(level)]
+        due_day = calendar.local_day(clock.due_at) if steps else None  # (once, not per step)
         for index, (level, _at) in enumerate(steps):
             last = index == len(steps) - 1
             escalations.append({"clock": clock.id, "level": level, "at": now, "skipped": not last,
-                                "due_at": clock.due_at, "due_day": calendar.local_day(clock.due_at)})
+                                "due_at": clock.due_at, "due_day": due_day})
             if not last:
                 report["skipped"].append((clock.complaint.number, clock.kind, level))
         if steps:

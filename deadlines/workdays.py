@@ -52,8 +52,6 @@ class Calendar:
         # A sweep after an outage asks for the same few days' hours thousands of times.
         object.__setattr__(self, "_zone", ZoneInfo(self.tz))
         object.__setattr__(self, "_moments", {})
-        # ... and the local day of the same deadline for each step and row it writes.
-        object.__setattr__(self, "_days", {})
         # A page of late calls or deadlines counts the same few spans of days on every row.
         object.__setattr__(self, "_spans", {})
         object.__setattr__(self, "_periods", {})
@@ -152,10 +150,7 @@ class Calendar:
         return moment.replace(tzinfo=UTC).astimezone(self.zone)
 
     def local_day(self, moment):
-        found = self._days.get(moment)
-        if found is None:
-            found = self._days[moment] = self.local(moment).date()
-        return found
+        return self.local(moment).date()
 
     def at(self, day, clock_time):
         """Local `day` at `clock_time`, as naive UTC (remembered: a calendar lives for one request or sweep)."""

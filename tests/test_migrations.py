@@ -99,8 +99,7 @@ def test_single_column_indexes_a_wider_index_serves_are_dropped(app):
     """Each index is one more tree a sweep writes for each of its thousands of rows: the ones on
     a column that a wider index already starts with are not made, and an upgrade drops them."""
     served = {"notification": ("notification_user_id", "notification_user_id_read_at_created_at"),
-              "escalation": ("escalation_clock_id", "escalation_clock_id_level_due_day"),
-              "clock": ("clock_complaint_id", "clock_complaint_id_kind")}
+              "escalation": ("escalation_clock_id", "escalation_clock_id_level_due_day")}
 
     def indexes(table):
         return {index.name for index in db.get_indexes(table)}
