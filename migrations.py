@@ -4,7 +4,13 @@ Every schema change so far adds tables, columns (nullable or with a default)
 and indexes, so one generic step covers them all: create what is missing.
 A change that renames or drops something gets its own step in STEPS below.
 """
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+
+try:
+    import fcntl
+except ImportError:  # Windows: no file locks of this kind; its web server is one process, which starts first
+    fcntl = None
 
 from peewee import PostgresqlDatabase, SqliteDatabase, chunked
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
@@ -259,9 +265,38 @@ def _migrator(database):
 def open_and_upgrade(url, pooled=False):
     """Open the database at url and bring its schema up to date."""
     database = init_db(url, pooled)
-    with db.connection_context():
+    with db.connection_context(), one_upgrade_at_a_time(database):
         upgrade(database, MODELS)
     return database
+
+
+UPGRADE_LOCK = 7_420_261  # PostgreSQL advisory lock key: any number the app alone uses
+
+
+@contextmanager
+def one_upgrade_at_a_time(database):
+    """Every web worker and the consumer upgrade the schema as they start, side by side: on
+    PostgreSQL two workers replacing the audit trigger's function at once failed one of them
+    ("tuple concurrently updated") and gunicorn stopped; a step that looks before it acts can
+    fail the same way on either database. The others wait here until the first is done (and
+    then find nothing left to do)."""
+    if isinstance(database, PostgresqlDatabase):
+        database.execute_sql("SELECT pg_advisory_lock(%s)", (UPGRADE_LOCK,))
+        try:
+            yield
+        finally:
+            database.execute_sql("SELECT pg_advisory_unlock(%s)", (UPGRADE_LOCK,))
+        return
+    path = database.database
+    if fcntl is None or not path or path == ":memory:":
+        yield
+        return
+    with open(f"{path}.upgrade-lock", "a") as lock:  # beside the database: every process opens the same file
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def upgrade(database, models):

@@ -132,6 +132,26 @@ def test_an_index_another_worker_dropped_first_does_not_stop_the_start(app, monk
     open_and_upgrade(app.config["DATABASE_URL"])  # and the next start
 
 
+def test_processes_starting_together_upgrade_one_at_a_time(app):
+    """Every web worker and the consumer upgrade the schema as they start: on PostgreSQL two of
+    them replacing the audit trigger at once failed one ("tuple concurrently updated"), and
+    gunicorn stopped. One waits for the other to finish, then finds nothing left to do."""
+    import subprocess
+    import sys
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    script = ("import sys, migrations; migrations.open_and_upgrade(sys.argv[1]); print('upgraded')")
+    with migrations.one_upgrade_at_a_time(db.obj):  # this process is upgrading
+        other = subprocess.Popen([sys.executable, "-c", script, app.config["DATABASE_URL"]], cwd=ROOT, env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            other.wait(3)
+        except subprocess.TimeoutExpired:
+            pass
+        assert other.poll() is None, other.stdout.read()  # it waits
+    out, _ = other.communicate(timeout=60)
+    assert other.returncode == 0 and "upgraded" in out, out
+
+
 def test_a_new_install_keeps_its_seven_day_week_after_a_restart(app, make_complaint):
     make_complaint()
     open_and_upgrade(app.config["DATABASE_URL"])  # the next start

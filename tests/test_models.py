@@ -128,8 +128,9 @@ def test_a_list_of_ids_picks_the_rows_peewees_own_list_picks(make_complaint):
     first, second, third = make_complaint(), make_complaint(), make_complaint()
 
     def picked(ids):
-        # (a value after the list: each parameter must keep its place)
-        return {c.id for c in Complaint.select(Complaint.id).where(Complaint.id.in_(Ids(ids))
+        # (values before and after the list: each parameter must keep its place)
+        return {c.id for c in Complaint.select(Complaint.id).where((Complaint.number != "无此号")
+                                                                   & Complaint.id.in_(Ids(ids))
                                                                    & (Complaint.customer_name != "无此人"))}
     assert picked([first.id, third.id]) == {first.id, third.id}
     assert picked(iter([third.id])) == {third.id}
