@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 try:
     import fcntl
-except ImportError:  # Windows: no file locks of this kind; its web server is one process, which starts first
+except ImportError:  # Windows: no flock; there `make run` upgrades (init-db) before it starts anything
     fcntl = None
 
 from peewee import PostgresqlDatabase, SqliteDatabase, chunked
@@ -190,11 +190,12 @@ def _compensation_into_items(database, migrator):
 
 def _drop_index(table, name):
     """A step that drops an index a release replaced by another (made by the generic step).
+    `table` is named for the reader: an index's name is unique in the database.
 
-    Every web worker and the consumer upgrade as they start, side by side: a worker that
-    looked, found the index, and then dropped it after another had failed to start ("no such
-    index"), which stopped the whole web server once after an upgrade. IF EXISTS makes the
-    look and the drop one statement (SQLite and PostgreSQL both have it)."""
+    It used to look for the index and then drop it. Two workers upgrading side by side could
+    both find it, and the second to drop it failed to start ("no such index"), which stopped
+    the whole web server. Upgrades now take turns (one_upgrade_at_a_time); IF EXISTS also
+    makes the look and the drop one statement (SQLite and PostgreSQL both have it)."""
     def step(database, migrator):
         database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
     return step
@@ -250,7 +251,7 @@ STEPS = [
     _drop_index("notification", "notification_user_id"),
     _drop_index("escalation", "escalation_clock_id"),
     # (Not clock.complaint_id, though (complaint_id, kind) starts with it: without it PostgreSQL
-    # planned the review's twelve-month trend at 180 ms instead of 40.)
+    # planned the review's twelve-month trend at 168-183 ms instead of about 40.)
 ]
 
 
