@@ -90,7 +90,7 @@ def session_user(token, now, idle, absolute, seen=True):
     for requests a page makes by itself (the bell's polling), which are no sign of
     someone at the keyboard.
     """
-    row = next(iter(_live_session(token=_token_hash(token or ""))), None)
+    row = _live_session.first(token=_token_hash(token or ""))
     if row is None or not row.user.active:
         return None, None
     why = "idle" if now - row.last_seen_at > idle else "expired" if now - row.created_at > absolute else None

@@ -3,8 +3,10 @@
 Reads {"host", "port", "cases": [{"name", "path", "cookie", "htmx"}], "levels": [1, 8],
 (a case's "path" may be a list: each request then asks for the next one, round the list),
 "requests": {"1": n, "8": n}, "seconds": s} as JSON on stdin; for each case and concurrency
-level, `level` threads each keep one HTTP/1.1 connection open and send GETs one after another
-until the level's requests are done or `seconds` have passed. Writes, as JSON on stdout,
+level, `level` threads each send GETs over one HTTP/1.1 connection, one after another, until
+the level's requests are done or `seconds` have passed. A server that closes the connection
+after each answer (as `make run`'s does) has it opened again inside the timed request, as a
+browser's would be. Writes, as JSON on stdout,
 {case name: {level: {"p50", "p95", "p99", "mean" (ms), "rps", "requests", "bytes"}}}.
 A response that is not 200 stops the run: a benchmark of error pages would flatter the app.
 """
@@ -34,8 +36,8 @@ def fetch(connection, case):
         connection.request("GET", path, headers=headers)
         response = connection.getresponse()
     except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-        # the server closed a kept-alive connection that sat idle (gunicorn keeps one 2 s),
-        # as a browser would see it: connect again, untimed
+        # the server closed a kept-alive connection that sat idle (when it keeps them: a
+        # few seconds), as a browser would see it: connect again, untimed
         connection.close()
         start = time.perf_counter()
         connection.request("GET", path, headers=headers)

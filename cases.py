@@ -144,7 +144,7 @@ def same_category(complaint, limit=3):
 
 
 def of_complaint(complaint):
-    return next(iter(_of_complaint(complaint=complaint.id)), None)
+    return _of_complaint.first(complaint=complaint.id)
 
 
 def can_edit(user):

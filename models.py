@@ -242,6 +242,11 @@ def kept(build):
         args = [(p.convert(values[p.name]) if p.convert else values[p.name]) if isinstance(p, _Slot) else p
                 for p in params]
         return query._get_cursor_wrapper(db.execute_sql(sql, args))
+
+    def first(**values):
+        """The statement's first row, or None."""
+        return next(iter(run(**values)), None)
+    run.first = first
     return run
 
 
@@ -669,7 +674,7 @@ class Setting(BaseModel):
 
     @classmethod
     def read(cls, key, default=None):
-        row = next(iter(_setting_value(key=key)), None)
+        row = _setting_value.first(key=key)
         return json.loads(row[0]) if row else default
 
     @classmethod

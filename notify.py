@@ -227,7 +227,7 @@ _unread = kept(lambda: Notification.select(fn.COUNT(Notification.id))
 
 
 def unread_count(user):
-    return next(iter(_unread(user=user)))[0]
+    return _unread.first(user=user)[0]
 
 
 PRUNE_BATCH = 5000

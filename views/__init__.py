@@ -64,7 +64,7 @@ _numbered = kept(lambda: Complaint.select().where(Complaint.number == Bound("num
 
 def get_complaint_or_404(number):
     """The complaint with this number if the current user may see it; else 404."""
-    complaint = next(iter(_numbered(number=number)), None)
+    complaint = _numbered.first(number=number)
     if complaint is None:
         abort(404)
     if not can_view(current_user, complaint):

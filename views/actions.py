@@ -199,7 +199,7 @@ def detail_context(complaint, failed=None, whole_timeline=False):
             **timeline_context(complaint, whole_timeline), "clocks": clocks.clocks_of(complaint),
             "parts": list(_parts(complaint=complaint)),
             "attachments": Attachment.on(complaint), "repeats": _repeats(complaint),
-            "found_by": next(iter(_found_by(complaint=complaint)), None),
+            "found_by": _found_by.first(complaint=complaint),
             "improvement_actions": improvement_actions(complaint),
             "compensation_items": compensation.items_of(complaint),
             "case": cases.of_complaint(complaint), "cases_before": cases.same_category(complaint),
