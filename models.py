@@ -26,6 +26,7 @@ from peewee import (
     Model,
     Node,
     PostgresqlDatabase,
+    Select,
     SqliteDatabase,
     TextField,
 )
@@ -250,6 +251,26 @@ def kept(build):
     return run
 
 
+def kept_shapes(build):
+    """kept() for a statement with a few shapes (whose rows a user sees, say). `build(*shape)` makes
+    the query of one shape; as a decorator, `build(*shape)` then gives that shape's kept statement,
+    its SQL written when the shape is first asked for."""
+    shapes = {}
+
+    def of(*shape):
+        statement = shapes.get(shape)
+        if statement is None:  # (two threads may both make it: the same statement)
+            statement = shapes[shape] = kept(lambda: build(*shape))
+        return statement
+    return of
+
+
+def one_row(**columns):
+    """SELECT (…) AS name, …: one row of named scalar subqueries (counts, say), as a dict. Bound to
+    the database, so that it writes that database's placeholders: a Select of no model knows none."""
+    return Select(columns=[query.alias(name) for name, query in columns.items()]).bind(db).dicts()
+
+
 def lock_for_update(query):
     return query if isinstance(db.obj, SqliteDatabase) else query.for_update()
 
@@ -276,9 +297,13 @@ class Department(BaseModel):
 
     @property
     def label(self):
+        return self.label_of(self.code, self.name)
+
+    @staticmethod
+    def label_of(code, name):
         """The translated name of a built-in department, else the name given."""
         import catalog
-        return catalog.label("department", self.code) if self.code in catalog.BUILT_IN_CODES else self.name
+        return catalog.label("department", code) if code in catalog.BUILT_IN_CODES else name
 
 
 class User(BaseModel, UserMixin):
@@ -474,13 +499,25 @@ class Complaint(BaseModel):
     @classmethod
     def visible_to(cls, user):
         """The complaints a user may see (DOMAIN.md §1, issue 2 permissions)."""
-        query = cls.select()
+        seen = cls.seen_by(cls.sight(user), user.id, user.department_id)
+        return cls.select() if seen is None else cls.select().where(seen)
+
+    @staticmethod
+    def sight(user):
+        """Which complaints a user sees: "all", "own" (registered or handled by them), or
+        "department" (those and their department's)."""
         if user.sees_everything:
-            return query
-        mine = (cls.registered_by == user) | (cls.handler == user)
-        if user.has_role("department_manager") and user.department_id:
-            mine |= cls.department == user.department_id
-        return query.where(mine)
+            return "all"
+        return "department" if user.has_role("department_manager") and user.department_id else "own"
+
+    @classmethod
+    def seen_by(cls, sight, user_id, department_id):
+        """The condition for the complaints of this sight (None: all of them). The ids may be
+        Bound: a kept statement writes the condition once for every user of that sight."""
+        if sight == "all":
+            return None
+        mine = (cls.registered_by == user_id) | (cls.handler == user_id)
+        return mine | (cls.department == department_id) if sight == "department" else mine
 
     @classmethod
     def matching(cls, q):
