@@ -1,5 +1,6 @@
 """Proactive callbacks (policy §4.1.1): the schedule on the working calendar, every outcome,
 the complaint found on a call, the closing callback from the queue, the calls' ladder."""
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -246,6 +247,46 @@ def test_the_figures_count_and_link_to_the_calls(app, staff, as_user):
     assert "/callbacks?when=done&amp;kind=delivery_7d" in page
     fragment = client.get("/callbacks/figures", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment and "今天已回访" in fragment
+
+
+def month_rows(page):
+    """This month's table as {row heading: (made, reach rate, satisfaction rate, complaints found)}."""
+    table = page.split('<details class="month-figures">')[1].split("</details>")[0]
+    rows = re.findall(r'<th scope="row"><a [^>]*>([^<]*)</a></th>\s*<td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td>'
+                      r'<td>(\d+)</td>', table)
+    return {heading: (int(made), reach, satisfaction, int(found)) for heading, made, reach, satisfaction, found in rows}
+
+
+def test_the_months_figures_count_each_kind_and_each_owner(app, staff, as_user):
+    """Made: an outcome recorded this month (not a cancelled call, not last month's). Reach rate:
+    answered / made; satisfaction rate: satisfied / answered; by kind, and by the consultant who
+    owns the calls; the clerk's own calls and everyone's."""
+    now = utcnow()
+    first = make_calls(app, staff, day=date.today() - timedelta(days=2))
+    second = make_calls(app, staff, day=date.today() - timedelta(days=3), consultant="front2")
+    last_month = now.replace(day=1) - timedelta(days=2)
+    for call, status, at in [(first["sales_3d"], "satisfied", now), (first["delivery_7d"], "unhappy", now),
+                             (first["delivery_25d"], "cancelled", now), (second["sales_3d"], "unreachable", now),
+                             (second["delivery_7d"], "complaint", now),
+                             (second["delivery_25d"], "satisfied", last_month)]:
+        Call.update(status=status, called_at=at).where(Call.id == call.id).execute()
+    everyone = month_rows(as_user("gm").get("/callbacks").get_data(as_text=True))
+    assert everyone == {"销售顾问交车 3 日内回访": (2, "50%", "100%", 0), "交车 7 日回访": (2, "100%", "0%", 1),
+                        "Front": (1, "100%", "100%", 0), "Front2": (1, "0%", "—", 0)}, everyone
+    page = as_user("gm").get("/callbacks").get_data(as_text=True)
+    assert "已回访 4 个，接通率 75%，满意率 33%，发现投诉 1 起" in page
+    clerks = month_rows(as_user("clerk").get("/callbacks").get_data(as_text=True))  # the clerk's own: the 7-day calls
+    assert clerks == {"交车 7 日回访": (2, "100%", "0%", 1)}, clerks
+    consultants = month_rows(as_user("front2").get("/callbacks").get_data(as_text=True))
+    assert consultants == {"销售顾问交车 3 日内回访": (1, "0%", "—", 0), "Front2": (1, "0%", "—", 0)}, consultants
+    # Today's cards: due today (open, due before midnight) and overdue (open, due before now).
+    third = make_calls(app, staff, day=date.today() - timedelta(days=4))
+    Call.update(due_at=now + timedelta(seconds=5)).where(Call.id == third["sales_3d"].id).execute()
+    Call.update(due_at=now - timedelta(days=3)).where(Call.id == third["delivery_7d"].id).execute()
+    for who, due, overdue in [("gm", 1, 1), ("front", 1, 0), ("clerk", 0, 1)]:
+        page = as_user(who).get("/callbacks").get_data(as_text=True)
+        cards = re.findall(r'<strong[^>]*>(\d+)</strong>', page.split('class="counts"')[1].split("</div>")[0])
+        assert (int(cards[0]), int(cards[2])) == (due, overdue), (who, cards)
 
 
 def test_the_figures_follow_the_list_from_mine_to_everyones(app, staff, as_user):
