@@ -15,7 +15,7 @@ import chinese_calendar
 from flask import current_app, has_app_context
 
 from deadlines.workdays import Calendar, Hours
-from models import CalendarDay, Setting, calendar_day_kinds
+from models import Bound, CalendarDay, Setting, calendar_day_kinds, kept
 
 DEFAULT_DAY = {"open": True, "start": "08:30", "lunch_start": "12:00", "lunch_end": "13:30", "end": "17:30"}
 # 4S showrooms usually open every day: seven days at the same hours until the administrator says otherwise.
@@ -93,7 +93,11 @@ def restore_official(day):
 def missing_years(today):
     """The years whose public holidays are not known yet: this year, and from November the next."""
     wanted = [today.year] + ([today.year + 1] if today.month >= 11 else [])
-    known = {d.day.year for d in CalendarDay.select(CalendarDay.day).where(
-        (CalendarDay.kind != "workday") & (CalendarDay.day >= date(wanted[0], 1, 1))
-        & (CalendarDay.day <= date(wanted[-1], 12, 31)))}
+    known = {day.year for day, in _days_off(first=date(wanted[0], 1, 1), last=date(wanted[-1], 12, 31))}
     return [year for year in wanted if year not in known]
+
+
+# (written once: the overdue wall asks on every refresh)
+_days_off = kept(lambda: CalendarDay.select(CalendarDay.day).where(
+    (CalendarDay.kind != "workday") & (CalendarDay.day >= Bound("first")) & (CalendarDay.day <= Bound("last")))
+    .tuples())

@@ -269,6 +269,22 @@ def test_the_wall_shows_each_late_complaint_once_with_its_late_deadlines(as_user
     assert '<strong class="due-overdue">2</strong>' in page
 
 
+def test_the_wall_counts_the_complaints_due_today_and_tomorrow(app, as_user, make_complaint):
+    """Complaints with a running deadline due before midnight, and during tomorrow; each once,
+    however many of its deadlines fall then; a deadline met already is not counted."""
+    from deadlines import calendar_days
+    now = utcnow()
+    with app.app_context():
+        today_ends = calendar_days.load_calendar().midnight_after(now)
+    later_today, tomorrow = now + (today_ends - now) / 2, today_ends + timedelta(hours=10)
+    both, one, met, next_day = (make_complaint(by="advisor", category="product_quality") for _ in range(4))
+    for complaint, due, met_at in [(both, later_today, None), (one, later_today, None), (met, later_today, now),
+                                   (next_day, tomorrow, None)]:
+        Clock.update(due_at=due, met_at=met_at).where(Clock.complaint == complaint).execute()
+    counts = as_user("gm").get("/overdue").get_data(as_text=True).split('class="counts"')[1].split("</div>\n")[0]
+    assert "<strong>2</strong>今日到期" in counts and "<strong>1</strong>明日到期" in counts, counts
+
+
 def test_one_notification_per_complaint_with_its_deadline_due_time_and_handler(app, as_user, make_complaint,
                                                                               staff):
     """A major complaint swept when both its deadlines are late: the GM hears of it once, with
