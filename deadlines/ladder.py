@@ -51,9 +51,10 @@ def recipients_setting():
     return {**DEFAULT_RECIPIENTS, **(Setting.read("ladder") or {})}
 
 
-def step_times(clock, calendar):
-    """[(level, when)] for a clock, in order; levels that cannot apply are left out."""
-    due_day = calendar.local_day(clock.due_at)
+def step_times(clock, calendar, due_day=None):
+    """[(level, when)] for a clock, in order; levels that cannot apply are left out. `due_day`: the
+    local day of its deadline, when the caller has it."""
+    due_day = due_day or calendar.local_day(clock.due_at)
     target = due_day if calendar.is_working_day(due_day) else calendar.previous_working_day(due_day)
     start_day = calendar.local_day(clock.started_at)
     steps = []
@@ -133,9 +134,9 @@ def _sweep_batch(due, now, calendar, enabled, directory, report):
     outgoing = notify.Batch(now, calendar, directory.departments)
     escalations, next_steps = [], {}
     for clock in due:
-        times = step_times(clock, calendar)
+        due_day = calendar.local_day(clock.due_at)  # (once for its steps and their rows)
+        times = step_times(clock, calendar, due_day)
         steps = [(level, at) for level, at in times if at <= now and level not in done[clock.id] and enabled.get(level)]
-        due_day = calendar.local_day(clock.due_at) if steps else None  # (once, not per step)
         for index, (level, _at) in enumerate(steps):
             last = index == len(steps) - 1
             escalations.append({"clock": clock.id, "level": level, "at": now, "skipped": not last,

