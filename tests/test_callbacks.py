@@ -281,7 +281,9 @@ def test_the_months_figures_count_each_kind_and_each_owner(app, staff, as_user):
     assert consultants == {"销售顾问交车 3 日内回访": (1, "0%", "—", 0), "Front2": (1, "0%", "—", 0)}, consultants
     # Today's cards: due today (open, due before midnight) and overdue (open, due before now).
     third = make_calls(app, staff, day=date.today() - timedelta(days=4))
-    Call.update(due_at=now + timedelta(seconds=5)).where(Call.id == third["sales_3d"].id).execute()
+    with app.app_context():
+        today_ends = calendar_days.load_calendar().midnight_after(now)
+    Call.update(due_at=now + (today_ends - now) / 2).where(Call.id == third["sales_3d"].id).execute()
     Call.update(due_at=now - timedelta(days=3)).where(Call.id == third["delivery_7d"].id).execute()
     for who, due, overdue in [("gm", 1, 1), ("front", 1, 0), ("clerk", 0, 1)]:
         page = as_user(who).get("/callbacks").get_data(as_text=True)
