@@ -39,8 +39,7 @@ def month(seen, shape, user_id, start, end):
         _add(by_kind, kind, figures)
         if owner is not None:
             _add(by_owner, owner, figures)
-    names = dict(User.select(User.id, User.display_name).where(User.id.in_(list(by_owner))).tuples()
-                 if by_owner else ())
+    names = User.names_of(by_owner)
     return {"by_kind": [_rates(kind, *by_kind[kind]) for kind in sorted(by_kind)],
             "by_owner": [_rates(owner, *by_owner[owner], name=names.get(owner, "")) for owner in sorted(by_owner)],
             "total": _rates(None, *[sum(row[i] for row in by_kind.values()) for i in range(4)])}

@@ -54,7 +54,7 @@ def recipients_setting():
 def step_times(clock, calendar, due_day=None):
     """[(level, when)] for a clock, in order; levels that cannot apply are left out. `due_day`: the
     local day of its deadline, when the caller has it."""
-    due_day = due_day or calendar.local_day(clock.due_at)
+    due_day = calendar.local_day(clock.due_at) if due_day is None else due_day
     target = due_day if calendar.is_working_day(due_day) else calendar.previous_working_day(due_day)
     start_day = calendar.local_day(clock.started_at)
     steps = []
