@@ -128,22 +128,16 @@ def bulk_insert(model, rows):
     """Insert many rows with one prepared statement (executemany).
 
     Peewee's insert_many builds SQL value by value, which costs more than the
-    database itself for a sweep's thousands of rows; this converts each value
+    database itself for a sweep's thousands of rows; this converts each column
     with its field and lets the driver repeat one statement.
     """
     if not rows:
         return
     fields = [f for f in model._meta.sorted_fields if not isinstance(f, AutoField)]
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    plan = []  # per column: its name, its default, whether the default is called for each row, its conversion
-    for field in fields:
-        convert = _stored_as(field)
-        if not isinstance(db.obj, PostgresqlDatabase) and isinstance(field, (DateTimeField, DateField)):
-            convert = _as_text_once(convert)
-        plan.append((field.name, field.default, callable(field.default), convert))
-    params = [[convert(row[name] if name in row else (default() if called else default))
-               for name, default, called, convert in plan] for row in rows]
-    if isinstance(db.obj, PostgresqlDatabase):
+    as_text = not isinstance(db.obj, PostgresqlDatabase)
+    params = list(zip(*(_column(field, rows, as_text) for field in fields), strict=True))
+    if not as_text:
         # psycopg2's executemany is a round trip per row; execute_values sends pages of rows.
         from psycopg2.extras import execute_values
         execute_values(db.cursor(), f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES %s', params,
@@ -155,37 +149,38 @@ def bulk_insert(model, rows):
 
 
 # The Python type each kind of field hands to the driver unchanged (peewee's db_value returns it
-# as it is): such values skip the call, which was a third of a sweep's insert time.
+# as it is): a column of such values skips the call, which was a third of a sweep's insert time.
 _HANDED_AS_IS = {AutoField: int, IntegerField: int, CharField: str, TextField: str, BooleanField: bool,
                  DateTimeField: datetime, DateField: date}
+_MISSING = object()
 
 
-def _stored_as(field):
-    """A function giving field.db_value(value), without the call for a value it would not change."""
+def _column(field, rows, as_text):
+    """One column of `rows` as the driver is to get it: the field's default where a row has no
+    value, each value through the field's db_value unless it would come back unchanged, and on
+    SQLite a datetime or date as the text sqlite3 would write for it.
+
+    Column by column, each distinct value converted once: a sweep's rows share a few values
+    (now, each deadline's due time and day, a handful of people), and sqlite3 writes each
+    datetime it is given with isoformat(" "), about a microsecond each."""
+    name = field.name
+    values = [row.get(name, _MISSING) for row in rows]
+    if _MISSING in values:
+        default = field.default
+        values = [(default() if callable(default) else default) if value is _MISSING else value
+                  for value in values]
     kind = _HANDED_AS_IS.get(type(field.rel_field if isinstance(field, ForeignKeyField) else field))
-    convert = field.db_value
-    if kind is None:
-        return convert
-    return lambda value: value if value is None or type(value) is kind else convert(value)
-
-
-def _as_text_once(convert):
-    """`convert`, then the text SQLite stores for a datetime or date, written once per value.
-
-    sqlite3 writes each datetime it is given with isoformat(" ") (a date with isoformat()),
-    about a microsecond each. A sweep's rows share a few moments (now, each deadline's due
-    time and day): a sweep of 1,000 due deadlines wrote 11,000 and needed about 1,000."""
-    written = {}
-
-    def text(value):
-        value = convert(value)
-        if value is None or type(value) is str:
-            return value
-        found = written.get(value)
-        if found is None:
-            found = written[value] = value.isoformat(" ") if isinstance(value, datetime) else value.isoformat()
-        return found
-    return text
+    if as_text and kind in (datetime, date):
+        written = {}
+        for value in set(values):
+            text = value if value is None or type(value) is kind else field.db_value(value)
+            if text is not None and type(text) is not str:
+                text = text.isoformat(" ") if isinstance(text, datetime) else text.isoformat()
+            written[value] = text
+        return [written[value] for value in values]
+    if kind is not None and set(map(type, values)) <= {kind, type(None)}:
+        return values
+    return [value if value is None or type(value) is kind else field.db_value(value) for value in values]
 
 
 class Bound(Node):
@@ -234,7 +229,7 @@ def kept(build):
     complaint's page about 8 of its 22 ms)."""
     written = {}
 
-    def run(**values):
+    def execute(values):
         kind = type(db.obj)
         if kind not in written:  # (two threads may both write it once: the same text)
             query = build()
@@ -242,13 +237,29 @@ def kept(build):
         query, sql, params = written[kind]
         args = [(p.convert(values[p.name]) if p.convert else values[p.name]) if isinstance(p, _Slot) else p
                 for p in params]
-        return query._get_cursor_wrapper(db.execute_sql(sql, args))
+        return query, db.execute_sql(sql, args)
+
+    def run(**values):
+        query, cursor = execute(values)
+        return query._get_cursor_wrapper(cursor)
 
     def first(**values):
         """The statement's first row, or None."""
         return next(iter(run(**values)), None)
-    run.first = first
+
+    def unconverted(**values):
+        """The rows as the driver hands them back, no value converted (SQLite gives a time as its
+        text: see read_moment). Peewee's reading of each row took half the time of a sweep's
+        read of its due deadlines."""
+        return execute(values)[1].fetchall()
+    run.first, run.unconverted = first, unconverted
     return run
+
+
+def read_moment(value):
+    """A date-time column's value from an unconverted row: SQLite stores it as ISO text, which
+    PostgreSQL's driver has turned into a datetime already."""
+    return datetime.fromisoformat(value) if type(value) is str else value
 
 
 def kept_shapes(build):

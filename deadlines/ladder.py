@@ -32,6 +32,7 @@ from models import (
     WriterTurns,
     bulk_insert,
     kept,
+    read_moment,
     write_transaction,
 )
 
@@ -116,10 +117,12 @@ _due = kept(lambda: Clock.select(
 def due_clocks(now, limit):
     """The first `limit` running clocks whose next step has come due, with what the steps name of
     their complaints, as plain rows: building each as a peewee model with its complaint was a
-    tenth of a sweep's time."""
+    tenth of a sweep's time. Read unconverted (ids and text come back as they are), the times
+    converted here."""
     rows = []
     for (clock_id, kind, due_at, started_at, paused_since, complaint_id, number, customer_name, category,
-         department_id, handler_id) in _due(now=now, limit=limit):
+         department_id, handler_id) in _due.unconverted(now=now, limit=limit):
+        due_at, started_at, paused_since = read_moment(due_at), read_moment(started_at), read_moment(paused_since)
         complaint = SimpleNamespace(id=complaint_id, number=number, customer_name=customer_name, category=category,
                                     department_id=department_id, handler_id=handler_id)
         rows.append(SimpleNamespace(id=clock_id, kind=kind, due_at=due_at, started_at=started_at, met_at=None,

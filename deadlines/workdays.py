@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _ONE_DAY = timedelta(days=1)
+_ONE_DAY_BACK = -_ONE_DAY
 _SEARCH_LIMIT = 400  # no real calendar has a year of holidays in a row
 
 
@@ -52,6 +53,8 @@ class Calendar:
         # A sweep after an outage asks for the same few days' hours thousands of times.
         object.__setattr__(self, "_zone", ZoneInfo(self.tz))
         object.__setattr__(self, "_moments", {})
+        object.__setattr__(self, "_steps", {})
+        object.__setattr__(self, "_locals", {})
         # A page of late calls or deadlines counts the same few spans of days on every row.
         object.__setattr__(self, "_spans", {})
         object.__setattr__(self, "_periods", {})
@@ -86,15 +89,23 @@ class Calendar:
 
     def previous_working_day(self, day):
         """The last working day strictly before `day`."""
-        return self._step(day, -_ONE_DAY)
+        return self._step(day, _ONE_DAY_BACK)
 
     def working_day_on_or_after(self, day):
         return day if self.is_working_day(day) else self.next_working_day(day)
 
     def _step(self, day, step):
-        """The next working day in the direction of step. A calendar with no working
-        day for more than a year is a mistake; rather than fail every deadline, the
-        plain next day counts then (the calendar page warns: closed_stretches)."""
+        """The next working day in the direction of step (remembered: a sweep's deadlines fall on
+        a few days, and each asks for the working day before its own)."""
+        key = (day, step)
+        found = self._steps.get(key)
+        if found is None:
+            found = self._steps[key] = self._search(day, step)
+        return found
+
+    def _search(self, day, step):
+        """A calendar with no working day for more than a year is a mistake; rather than fail
+        every deadline, the plain next day counts then (the calendar page warns: closed_stretches)."""
         for candidate in (day + step * n for n in range(1, _SEARCH_LIMIT + 1)):
             if self.is_working_day(candidate):
                 return candidate
@@ -147,8 +158,12 @@ class Calendar:
 
     def local(self, moment):
         """A naive UTC moment as an aware local one. (The zone's fromutc is what astimezone ends in;
-        called straight it takes two thirds of the time, and a sweep asks five times per deadline.)"""
-        return self._zone.fromutc(moment.replace(tzinfo=self._zone))
+        called straight it takes two thirds of the time. Remembered: a sweep asks four times per
+        deadline, twice about its due time, and many deadlines share one.)"""
+        found = self._locals.get(moment)
+        if found is None:
+            found = self._locals[moment] = self._zone.fromutc(moment.replace(tzinfo=self._zone))
+        return found
 
     def local_day(self, moment):
         return self.local(moment).date()

@@ -249,3 +249,23 @@ def test_the_upgrade_gives_old_escalations_their_deadline(app, make_complaint, s
     clock = Clock.get((Clock.complaint == c) & (Clock.kind == "completion"))
     assert [(e.due_at, str(e.due_day)) for e in Escalation.select().where(Escalation.clock == clock)] == [
         (clock.due_at, "2026-11-23")]
+
+
+def test_the_sweep_reads_each_due_deadline_as_it_was_stored(make_complaint, staff):
+    """The sweep reads its due deadlines without peewee's conversions (a time comes back from
+    SQLite as its text): the times it works with are the ones stored, to the microsecond, the
+    ids are numbers and the text is as it was written."""
+    from datetime import timedelta
+
+    from deadlines import ladder
+    complaint = register(make_complaint, sh(2026, 11, 2, 9, 0))
+    clock = Clock.get((Clock.complaint == complaint.id) & (Clock.kind == "completion"))
+    due = sh(2026, 11, 3, 9, 15) + timedelta(microseconds=250)
+    Clock.update(due_at=due, next_step_at=due, paused_since=sh(2026, 11, 2, 10, 0) + timedelta(microseconds=7)).where(
+        Clock.id == clock.id).execute()
+    [row] = [r for r in ladder.due_clocks(due, 500) if r.id == clock.id]
+    assert (row.due_at, row.started_at, row.paused_since) == (due, clock.started_at,
+                                                              sh(2026, 11, 2, 10, 0) + timedelta(microseconds=7))
+    assert (row.kind, row.complaint.id, row.complaint.number, row.complaint.category) == (
+        "completion", complaint.id, complaint.number, "repair_quality")
+    assert row.complaint.department_id == complaint.department_id and type(row.complaint.id) is int

@@ -108,6 +108,8 @@ def test_bulk_insert_stores_what_a_save_stores(make_complaint):
     step = {"clock": saved, "level": "overdue", "at": NOW, "skipped": False, "due_at": NOW, "due_day": date(2026, 3, 2)}
     first_step = Escalation.create(**step)
     bulk_insert(Escalation, [{**step, "clock": saved.id, "level": "before"}])
+    without_default = {key: value for key, value in step.items() if key != "skipped"}
+    bulk_insert(Escalation, [{**without_default, "level": "due_day"}])  # the field's default: not skipped
 
     def stored(model, since):
         cursor = db.execute_sql(f'SELECT * FROM "{model._meta.table_name}" WHERE id >= %s ORDER BY id' % int(since))
@@ -119,6 +121,7 @@ def test_bulk_insert_stores_what_a_save_stores(make_complaint):
     assert clocks[2] == {**clocks[0], "met_late": None}
     escalations = stored(Escalation, first_step.id)
     assert escalations[1] == {**escalations[0], "level": "before"}
+    assert escalations[2] == {**escalations[0], "level": "due_day"}
     assert Clock.get_by_id(saved.id + 1).due_at == NOW + timedelta(hours=2, microseconds=5)
 
 

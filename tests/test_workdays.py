@@ -76,6 +76,23 @@ def test_a_zone_with_daylight_saving_time():
     assert cal.next_working_moment(datetime(2026, 3, 7, 15, 0)) == datetime(2026, 3, 9, 12, 30)
 
 
+def test_a_calendar_remembers_only_what_it_would_work_out_again():
+    """A calendar remembers the working day before or after a day, and a moment's local time (a
+    sweep asks thousands of times about a few days): asked again, or the other way about the same
+    day, it answers as it did the first time and as the zone says, over a daylight saving change."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+    cal = Calendar(tz="America/New_York", holidays=frozenset({date(2026, 11, 2)}))
+    for _ in range(2):
+        assert cal.previous_working_day(date(2026, 11, 3)) == date(2026, 10, 30)  # over the weekend and the holiday
+        assert cal.next_working_day(date(2026, 11, 3)) == date(2026, 11, 4)
+        assert cal.previous_working_day(date(2026, 10, 31)) == date(2026, 10, 30)
+        assert cal.next_working_day(date(2026, 10, 31)) == date(2026, 11, 3)
+        for moment in (datetime(2026, 11, 1, 5, 30), datetime(2026, 11, 1, 6, 30), datetime(2026, 3, 8, 7, 30)):
+            local, zone = cal.local(moment), moment.replace(tzinfo=UTC).astimezone(ZoneInfo("America/New_York"))
+            assert (local.replace(tzinfo=None), local.utcoffset()) == (zone.replace(tzinfo=None), zone.utcoffset())
+
+
 def test_working_days_between():
     cal = Calendar()
     assert cal.working_days_between(date(2026, 11, 20), date(2026, 11, 23)) == 1  # Fri -> Mon
