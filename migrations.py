@@ -250,6 +250,9 @@ STEPS = [
     # Single-column indexes that a wider index starting with the same column already serves.
     _drop_index("notification", "notification_user_id"),
     _drop_index("escalation", "escalation_clock_id"),
+    # A notification's call and action are indexed where set (notification_about_call, _action).
+    _drop_index("notification", "notification_call_id"),
+    _drop_index("notification", "notification_action_id"),
     # (Not clock.complaint_id, though (complaint_id, kind) starts with it: without it PostgreSQL
     # planned the review's twelve-month trend at 168-183 ms instead of about 40.)
 ]

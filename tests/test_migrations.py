@@ -3,7 +3,7 @@ import os
 import sqlite3
 from datetime import timedelta
 
-from helpers import ROOT, sqlite_only
+from helpers import ROOT, query_plan, sqlite_only
 
 import accounts
 import migrations
@@ -110,6 +110,23 @@ def test_single_column_indexes_a_wider_index_serves_are_dropped(app):
     open_and_upgrade(app.config["DATABASE_URL"])  # the next start
     for table, (_column, narrow, wide) in served.items():
         assert wide in indexes(table) and narrow not in indexes(table)
+
+
+def test_a_notifications_call_and_action_are_indexed_only_where_set(app):
+    """Most notifications are about a complaint: a plain index on their call and action held a
+    row for each of them too, two more trees a sweep wrote for every notification. The indexes
+    are partial now, an upgrade replaces the plain ones, and what deleting a call or an action
+    asks for (its notifications) still reads them."""
+    def indexes():
+        return {index.name for index in db.get_indexes("notification")}
+    for column in ("call_id", "action_id"):  # as an earlier release made them
+        db.execute_sql(f'CREATE INDEX "notification_{column}" ON "notification" ("{column}")')
+    open_and_upgrade(app.config["DATABASE_URL"])  # the next start
+    assert {"notification_about_call", "notification_about_action"} <= indexes()
+    assert not {"notification_call_id", "notification_action_id"} & indexes()
+    for column, index in (("call_id", "notification_about_call"), ("action_id", "notification_about_action")):
+        sql, params = Notification.select(Notification.id).where(getattr(Notification, column[:-3]) == 7).sql()
+        assert index in query_plan(sql, params)
 
 
 def test_an_index_another_worker_dropped_first_does_not_stop_the_start(app, monkeypatch):
