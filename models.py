@@ -39,10 +39,26 @@ SQLITE_PRAGMAS = {
     "foreign_keys": 1,
     "busy_timeout": 5000,
     "synchronous": "full",
+    # The task consumer copies the log back into the database after each sweep (checkpoint());
+    # a commit does it itself only past this many pages (40 MB), when the consumer is down.
+    "wal_autocheckpoint": 10_000,
 }
 
 ALL_SEEING_ROLES = {"care_manager", "general_manager", "admin", "callback_clerk"}
 OPEN_STATUSES = ("registered", "in_progress", "awaiting_callback")
+
+
+def checkpoint():
+    """On SQLite: copy the write-ahead log's pages back into the database file, without waiting
+    for anyone (PASSIVE: what readers still need stays for the next time).
+
+    SQLite's default is to have whichever commit takes the log past 1,000 pages do this, and
+    wait for it: a member of staff saving a complaint, or the sweep, now and then paid 10-20 ms
+    (more on a slow disk) for pages others wrote. The task consumer does it every minute instead,
+    after the sweep and outside its transactions (tasks.deadline_sweep). PostgreSQL has its own
+    checkpointer."""
+    if isinstance(db.obj, SqliteDatabase):
+        db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def utcnow():

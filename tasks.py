@@ -33,8 +33,10 @@ def flask_app():
     global _app
     with _app_lock:
         if _app is None:
+            import running
             from app import create_app
             _app = create_app()
+            running.leave_startup_objects_alone()
     return _app
 
 
@@ -60,10 +62,18 @@ def _in_app(name, work):
 
 @huey.periodic_task(crontab(minute="*"))
 def deadline_sweep():
-    """Every minute: reminders and escalations that have come due (workflow.sweep)."""
+    """Every minute: reminders and escalations that have come due (workflow.sweep), then the
+    database's log copied back into its file (models.checkpoint), so that no one's save waits
+    for that."""
     import background
+    import models
     import workflow
-    return _in_app(background.SWEEP, workflow.sweep)
+
+    def work(now):
+        report = workflow.sweep(now)
+        models.checkpoint()
+        return report
+    return _in_app(background.SWEEP, work)
 
 
 @huey.periodic_task(crontab(minute="*"))

@@ -57,6 +57,7 @@ def test_sqlite_pragmas_are_set(app):
     assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] == 5000
     assert db.execute_sql("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] == 10_000  # the consumer checkpoints
 
 
 def test_visibility_by_role(make_complaint, staff):
