@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from helpers import NOW, SERVER_DATABASE, complaint_fields, query_plan, sqlite_only
 
 import workflow
-from models import IS_OPEN, Clock, Complaint, Escalation, NumberCounter, bulk_insert, db, refresh_statistics
+from models import IS_OPEN, Clock, Complaint, Escalation, NumberCounter, Outbox, bulk_insert, db, refresh_statistics
 
 
 def test_numbers_are_sequential_per_year(make_complaint):
@@ -124,6 +124,17 @@ def test_bulk_insert_stores_what_a_save_stores(make_complaint):
     assert escalations[1] == {**escalations[0], "level": "before"}
     assert escalations[2] == {**escalations[0], "level": "due_day"}
     assert Clock.get_by_id(saved.id + 1).due_at == NOW + timedelta(hours=2, microseconds=5)
+    # Text as typed (PostgreSQL takes the rows as COPY's text, where a tab, a newline, a
+    # backslash and \N mean something): stored as a save stores it, empty text not as nothing.
+    message = {"channel": "email", "target": "a@example.com", "subject": "", "webhook_format": "",
+               "body": "tab\there\nnext line\\N back\\slash\r\n 投诉 \u202e'; DROP TABLE outbox; --",
+               "allow_lan": True, "created_at": NOW, "send_after": NOW + timedelta(microseconds=1)}
+    first_message = Outbox.create(**message)
+    bulk_insert(Outbox, [message, {**message, "subject": "\\N"}])
+    messages = stored(Outbox, first_message.id)
+    assert messages[1] == messages[0] and messages[0]["subject"] == ""
+    assert messages[2] == {**messages[0], "subject": "\\N"}
+    assert Outbox.get_by_id(first_message.id + 1).body == message["body"]
 
 
 def test_a_list_of_ids_picks_the_rows_peewees_own_list_picks(make_complaint):
