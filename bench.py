@@ -302,8 +302,8 @@ def bench_sweeps(app):
     built the app (tasks.flask_app)."""
     running.leave_startup_objects_alone()
     calendar = calendar_days.load_calendar(app.config["TIMEZONE"])
-    running_clocks = [cid for cid, in Clock.select(Clock.id).where(Clock.met_at.is_null() & Clock.stopped_at.is_null())
-               .order_by(Clock.id).tuples()]
+    running_clocks = [cid for cid, in Clock.select(Clock.id).where(
+        Clock.met_at.is_null() & Clock.stopped_at.is_null()).order_by(Clock.id).tuples()]
     User.update(email="manager@example.com", email_kinds="overdue,due_today,reminder").where(
         User.username.in_(["care", "gm"])).execute()
     results = []
