@@ -166,15 +166,8 @@ def bulk_insert(model, rows):
 
 def _copy(table, columns, values):
     """PostgreSQL: the rows (given column by column) in one COPY. psycopg2 wrote the text of an
-    INSERT's rows one mogrify() call per row, 10-15 us each: a third of a sweep's time there.
-    A column of a value COPY cannot take as text goes by INSERT instead (none does today)."""
-    try:
-        texts = [_copy_texts(column) for column in values]
-    except TypeError:
-        from psycopg2.extras import execute_values
-        execute_values(db.cursor(), f'INSERT INTO "{table}" ({columns}) VALUES %s',
-                       list(zip(*values, strict=True)), page_size=1000)
-        return
+    INSERT's rows one mogrify() call per row, 10-15 us each: a third of a sweep's time there."""
+    texts = [_copy_texts(column) for column in values]
     data = io.StringIO("".join(["\t".join(row) + "\n" for row in zip(*texts, strict=True)]))
     db.cursor().copy_expert(f'COPY "{table}" ({columns}) FROM STDIN', data)
 
@@ -185,6 +178,7 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 
 
 def _copy_text(value):
+    """A value as COPY's text; the models' fields give no other kinds (a new kind fails here)."""
     if value is None:
         return "\\N"
     if type(value) is bool:
@@ -201,12 +195,17 @@ def _copy_text(value):
 
 
 def _copy_texts(column):
-    """A column's values as COPY text, each distinct value written once (as for SQLite's times);
-    a column of mixed kinds (True is also 1) value by value."""
+    """A column's values as COPY text; a column of mixed kinds (True is also 1) value by value."""
     if len(set(map(type, column)) - {type(None)}) > 1:
         return [_copy_text(value) for value in column]
-    written = {value: _copy_text(value) for value in set(column)}
-    return [written[value] for value in column]
+    return _each_once(column, _copy_text)
+
+
+def _each_once(values, convert):
+    """[convert(value) for value in values], converting each distinct value once: a sweep's rows
+    share a few values (now, each deadline's due time and day, a handful of people)."""
+    converted = {value: convert(value) for value in set(values)}
+    return [converted[value] for value in values]
 
 
 # The Python type each kind of field hands to the driver unchanged (peewee's db_value returns it
@@ -219,11 +218,8 @@ _MISSING = object()
 def _column(field, rows, as_text):
     """One column of `rows` as the driver is to get it: the field's default where a row has no
     value, each value through the field's db_value unless it would come back unchanged, and on
-    SQLite a datetime or date as the text sqlite3 would write for it.
-
-    Column by column, each distinct value converted once: a sweep's rows share a few values
-    (now, each deadline's due time and day, a handful of people), and sqlite3 writes each
-    datetime it is given with isoformat(" "), about a microsecond each."""
+    SQLite a datetime or date as the text sqlite3 would write for it, once per distinct value
+    (sqlite3 writes each datetime it is given with isoformat(" "), about a microsecond each)."""
     name = field.name
     values = [row.get(name, _MISSING) for row in rows]
     if _MISSING in values:
@@ -232,13 +228,12 @@ def _column(field, rows, as_text):
                   for value in values]
     kind = _HANDED_AS_IS.get(type(field.rel_field if isinstance(field, ForeignKeyField) else field))
     if as_text and kind in (datetime, date):
-        written = {}
-        for value in set(values):
-            text = value if value is None or type(value) is kind else field.db_value(value)
-            if text is not None and type(text) is not str:
-                text = text.isoformat(" ") if isinstance(text, datetime) else text.isoformat()
-            written[value] = text
-        return [written[value] for value in values]
+        def text(value):
+            value = value if value is None or type(value) is kind else field.db_value(value)
+            if value is None or type(value) is str:
+                return value
+            return value.isoformat(" ") if isinstance(value, datetime) else value.isoformat()
+        return _each_once(values, text)
     if kind is not None and set(map(type, values)) <= {kind, type(None)}:
         return values
     return [value if value is None or type(value) is kind else field.db_value(value) for value in values]

@@ -22,7 +22,7 @@ def leave_startup_objects_alone():
     """Leave the objects a process has once it has built the app (its modules, about 70,000
     objects) out of garbage collection from then on: the collections it makes later look only
     at what its work made. A full collection of them took about 20 ms, and in the task consumer
-    one sweep in four or so paid it (gunicorn.conf.py does the same for each web worker)."""
+    one sweep in four or so paid it. Each web worker does this too (gunicorn.conf.py)."""
     gc.collect()
     gc.freeze()
 
